@@ -1,0 +1,1 @@
+"""Assembling the dataset from loader facts, validating, exporting, and the CLI."""

@@ -1,0 +1,84 @@
+"""The build folder: written whole through a temporary folder and a rename, read back safely.
+
+A build never leaves ``build/`` half-written. Outputs go to a sibling temporary folder;
+when everything is written the old folder is renamed aside, the new one into place, and
+the old one removed. If a previous run died between the two renames, the next reader
+restores the old folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from rdflib import Dataset
+from sensekg.loaders.errors import InputError
+
+TRIG = "sensekg.trig"
+INFO = "build-info.json"
+
+
+def _aside(out: Path) -> Path:
+    return out.with_name(out.name + ".old")
+
+
+def recover(out: Path) -> None:
+    """Put back a previous build that a crash left renamed aside."""
+    old = _aside(out)
+    if old.is_dir():
+        if out.is_dir():
+            shutil.rmtree(old)
+        else:
+            os.replace(old, out)
+
+
+def write_build(out: Path, writer: Callable[[Path], None]) -> None:
+    """Run ``writer`` on a fresh temporary folder, then swap it in for ``out``."""
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    recover(out)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        writer(staging)
+        if out.exists():
+            os.replace(out, _aside(out))
+        os.replace(staging, out)
+        shutil.rmtree(_aside(out), ignore_errors=True)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def resolve_graph_path(graph: str | Path) -> Path:
+    """``--graph`` names the build folder or the TriG file in it."""
+    path = Path(graph)
+    if path.is_dir() or not path.suffix:
+        recover(path.resolve())
+        path = path / TRIG
+    if not path.is_file():
+        raise InputError("no built graph here; run `sensekg build` first (or pass --graph DIR)",
+                         path=path)
+    return path
+
+
+def load_dataset(graph: str | Path) -> Dataset:
+    path = resolve_graph_path(graph)
+    dataset = Dataset()
+    try:
+        dataset.parse(path, format="trig")
+    except Exception as exc:  # rdflib raises many parser exception types
+        raise InputError(f"the built graph is corrupt ({type(exc).__name__}: {exc}); "
+                         "rebuild it with `sensekg build`", path=path) from None
+    return dataset
+
+
+def read_info(graph: str | Path) -> dict:
+    path = resolve_graph_path(graph).with_name(INFO)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}

@@ -1,0 +1,118 @@
+"""The ``sensekg`` command line.
+
+Exit codes: 0 ok, 1 validation or query failure, 2 bad usage or input. Bad input is one
+line on stderr naming the file (and line), never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from sensekg.loaders.errors import InputError
+
+from .buildio import load_dataset
+
+DEFAULT_BUILD = Path("build")
+graph_option = click.option(
+    "--graph", "graph_dir", type=click.Path(path_type=Path), default=DEFAULT_BUILD, show_default=True,
+    help="The build folder (or its sensekg.trig) to read.",
+)
+
+
+class SensekgGroup(click.Group):
+    """Turns bad input into a one-line message and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"sensekg: error: {exc}", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=SensekgGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="sensekg")
+def main() -> None:
+    """sensekg: an evidence-backed knowledge graph of SenseTime Group Inc. (HKEX: 0020)."""
+
+
+def _progress(message: str) -> None:
+    click.echo(f"  {message}", err=True)
+
+
+@main.command()
+@click.option("--reports", type=click.Path(path_type=Path), default=None,
+              help="Folder with reports.toml. Default: $SENSEKG_REPORTS, else ../shared/reports.")
+@click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_BUILD, show_default=True,
+              help="Build folder to write (replaced whole, atomically).")
+@click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder with entities/*.toml and statements/*.toml. Default: the packaged data.")
+@click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
+def build(reports: Path | None, out: Path, data: Path | None, quiet: bool) -> None:
+    """Read the reports, check every citation, and write OUT/sensekg.trig.
+
+    OUT is replaced whole only when everything succeeded; on any error it stays as it was.
+    """
+    from .build import build_dataset, summarize, write_outputs
+
+    progress = (lambda _: None) if quiet else _progress
+    result = build_dataset(reports, data=data, progress=progress)
+    write_outputs(result, out, progress=progress)
+    click.echo(f"Built {out / 'sensekg.trig'}: {len(result.dataset)} quads from "
+               f"{len(result.corpus.documents)} reports.")
+    _print_summary(summarize(result.dataset))
+    timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
+    click.echo(f"Timings: {timings}")
+
+
+def _print_summary(summary: dict) -> None:
+    for title, counts in summary.items():
+        click.echo(f"\n{title} ({sum(counts.values())}):")
+        for key, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            click.echo(f"  {count:6d}  {key}")
+
+
+@main.command()
+@graph_option
+def validate(graph_dir: Path) -> None:
+    """Check the built graph against the SHACL shapes; exit 1 on violations."""
+    from .validate import format_report, union_graph, validate_graph
+
+    graph = union_graph(load_dataset(graph_dir))
+    report = validate_graph(graph)
+    click.echo(format_report(report, graph))
+    if not report.conforms:
+        sys.exit(1)
+
+
+@main.command()
+@graph_option
+@click.option("--format", "fmt", type=click.Choice(["ttl", "trig", "nt", "nq", "jsonld"]),
+              default="ttl", show_default=True, help="Output format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="File to write (atomically). Default: standard output.")
+def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
+    """Export the built graph; triple formats (ttl, nt) merge the named graphs."""
+    from .export import export as do_export
+
+    do_export(load_dataset(graph_dir), fmt, output)
+    if output is not None:
+        click.echo(f"Wrote {output} ({fmt}).", err=True)
+
+
+@main.command()
+@graph_option
+def stats(graph_dir: Path) -> None:
+    """Counts of the built graph: quads, graphs, entities by type, facts, evidence by report."""
+    from .build import summarize
+
+    dataset = load_dataset(graph_dir)
+    graphs = {getattr(g, "identifier", g) for *_, g in dataset.quads((None, None, None, None))}
+    click.echo(f"{len(dataset)} quads in {len(graphs)} named graphs.")
+    _print_summary(summarize(dataset))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""The evidence check: every citation's anchor is on its line, and the quote is read from there.
+
+A quote is the passage of the cited line that holds the anchor: the sentence (or HTML text
+run) around it, exactly as the report prints it. Nothing is quoted from the repository.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rdflib import RDF, RDFS, Literal
+from rdflib.namespace import SKOS
+
+from .errors import InputError
+from .facts import Citation, Fact, Ref
+from .registry import Registry
+from .reports import Corpus, Document
+from .vocab import classes
+
+# A passage ends at a sentence end followed by a capital, quote, bracket or digit, or at a tag.
+_SENTENCE_END = re.compile(
+    r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[A-Z“\"(\d•])|<[^>]+>|\s•\s"
+)
+_SPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    report: str
+    line: int
+    quote: str
+    section: str
+
+
+def anchor_span(text: str, anchor: str) -> tuple[int, int] | None:
+    """Where ``anchor`` stands in ``text``, allowing any run of white space between its words."""
+    start = text.find(anchor)
+    if start >= 0:
+        return start, start + len(anchor)
+    words = anchor.split()
+    if not words:
+        return None
+    match = re.search(r"\s+".join(re.escape(w) for w in words), text)
+    return (match.start(), match.end()) if match else None
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each passage of ``text``: sentences, and runs between HTML tags."""
+    spans, left = [], 0
+    for boundary in _SENTENCE_END.finditer(text):
+        spans.append((left, boundary.start()))
+        left = boundary.end()
+    spans.append((left, len(text)))
+    return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def passage(text: str, span: tuple[int, int]) -> str:
+    """The passages of ``text`` that overlap ``span``, exactly as printed, stripped."""
+    start, end = span
+    pieces = [(a, b) for a, b in sentence_spans(text) if a <= end and b >= start]
+    if not pieces:
+        return text[start:end].strip()
+    return text[pieces[0][0]:pieces[-1][1]].strip()
+
+
+def check_citation(corpus: Corpus, citation: Citation, origin: str) -> Evidence:
+    """The evidence for one citation, or an ``InputError`` naming the statement."""
+    if citation.report not in corpus:
+        raise InputError(f"{origin}: unknown report id {citation.report!r} in citation {citation}; "
+                         f"known: {', '.join(corpus.ids)}")
+    document = corpus[citation.report]
+    if not 1 <= citation.line <= len(document):
+        raise InputError(f"{origin}: line {citation.line} is out of range "
+                         f"(the report has {len(document)} lines)", path=document.path, line=citation.line)
+    text = document.line(citation.line)
+    span = anchor_span(text, citation.anchor)
+    if span is None:
+        raise InputError(f"{origin}: anchor {citation.anchor!r} is not on the cited line",
+                         path=document.path, line=citation.line)
+    return Evidence(citation.report, citation.line, passage(text, span),
+                    " > ".join(document.section(citation.line)))
+
+
+def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citation], Evidence]:
+    """Check every citation of every fact; a citation shared by many facts is read once."""
+    cache: dict[tuple[Citation, str], Evidence] = {}
+    checked = {}
+    for fact in facts:
+        if not fact.citations:
+            raise InputError(f"{fact.origin}: a fact without a citation cannot enter the graph")
+        for citation in fact.citations:
+            key = (citation, fact.origin)
+            if key not in cache:
+                cache[key] = check_citation(corpus, citation, fact.origin)
+            checked[(fact, citation)] = cache[key]
+    return checked
+
+
+class MentionIndex:
+    """Where each name occurs in each report, as whole words, by line."""
+
+    def __init__(self, document: Document):
+        self.document = document
+        self.text = "\n".join(document.lines)
+        self.starts = [0]
+        for line in document.lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+
+    def first_line(self, name: str) -> int | None:
+        """The first line where ``name`` stands as whole words (any white space between words)."""
+        position = self._find(name)
+        return bisect.bisect_right(self.starts, position) if position is not None else None
+
+    def _find(self, name: str) -> int | None:
+        start = self.text.find(name)
+        while start >= 0:  # fast path: the name as printed, checked for word boundaries
+            end = start + len(name)
+            if not _is_word(self.text, start - 1) and not _is_word(self.text, end):
+                return start
+            start = self.text.find(name, start + 1)
+        words = name.split()
+        if len(words) < 2 or not all(word in self.text for word in words):
+            return None
+        pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
+        for match in pattern.finditer(self.text):
+            if not _is_word(self.text, match.start() - 1) and not _is_word(self.text, match.end()):
+                return match.start()
+        return None
+
+
+def _is_word(text: str, index: int) -> bool:
+    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
+    """Type, label and alias facts of every entity, each cited at its first mention per report.
+
+    An alias that no report uses is an error: the registry records the names the reports
+    use, not names from elsewhere. An entity no report mentions is an error too.
+    """
+    indexes = [MentionIndex(document) for document in corpus]
+    known = classes()
+    facts: list[Fact] = []
+    for entity in registry:
+        subject, origin = Ref(entity.id), f"registry entity {entity.id} ({entity.source})"
+        name_cites: dict[str, list[Citation]] = {}
+        for name in entity.names:
+            name_cites[name] = [
+                Citation(index.document.id, line, name)
+                for index in indexes
+                if (line := index.first_line(name)) is not None
+            ]
+        for alias in entity.aliases:
+            if not name_cites[alias]:
+                raise InputError(f"{origin}: alias {alias!r} occurs in no report")
+        by_report: dict[str, Citation] = {}
+        for cites in name_cites.values():
+            for cite in cites:
+                if cite.report not in by_report or cite.line < by_report[cite.report].line:
+                    by_report[cite.report] = cite
+        if not by_report:
+            raise InputError(f"{origin}: no report mentions {entity.label!r} or any of its aliases")
+        entity_cites = tuple(by_report[r] for r in corpus.ids if r in by_report)
+        facts.append(Fact(subject, RDF.type, known[entity.type], entity_cites, origin))
+        facts.append(Fact(subject, RDFS.label, Literal(entity.label), entity_cites, origin))
+        for alias in entity.aliases:
+            facts.append(Fact(subject, SKOS.altLabel, Literal(alias), tuple(name_cites[alias]), origin))
+    return facts

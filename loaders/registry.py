@@ -1,0 +1,116 @@
+"""The entity registry: ids, types, preferred labels and aliases, read from data files.
+
+Resolution of names to ids happens here and only here. Two entities may share a name
+(SenseRobot the company and the product); resolving such a name is an error listing
+the candidates, never a silent pick.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from .datafiles import data_files, read_toml, table_lines
+from .errors import InputError
+from .vocab import classes
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    type: str
+    label: str
+    aliases: tuple[str, ...]
+    source: str
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.label, *self.aliases)
+
+
+def name_key(name: str) -> str:
+    """The lookup key of a name: case, spacing and typographic quotes do not matter."""
+    return re.sub(r"\s+", "", name.casefold().replace("’", "'"))
+
+
+class AmbiguousName(LookupError):
+    def __init__(self, name: str, candidates: list[Entity]):
+        self.name, self.candidates = name, candidates
+        listed = "; ".join(f"{e.id} ({e.label}, {e.type})" for e in candidates)
+        super().__init__(f"{name!r} is ambiguous: {listed}")
+
+
+class Registry:
+    def __init__(self, entities: list[Entity]):
+        self.entities: dict[str, Entity] = {}
+        self._by_name: dict[str, list[Entity]] = defaultdict(list)
+        for entity in entities:
+            self.add(entity)
+
+    def add(self, entity: Entity) -> None:
+        if entity.id in self.entities:
+            raise InputError(
+                f"duplicate entity id {entity.id!r} (also at {self.entities[entity.id].source})",
+                path=entity.source,
+            )
+        self.entities[entity.id] = entity
+        for key in {name_key(n) for n in (*entity.names, entity.id)}:
+            self._by_name[key].append(entity)
+
+    def __contains__(self, entity_id: object) -> bool:
+        return entity_id in self.entities
+
+    def __getitem__(self, entity_id: str) -> Entity:
+        return self.entities[entity_id]
+
+    def __iter__(self):
+        return iter(self.entities.values())
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def candidates(self, name: str) -> list[Entity]:
+        return list(self._by_name.get(name_key(name), []))
+
+    def resolve(self, name: str) -> Entity | None:
+        """The one entity with this id, label or alias; ``AmbiguousName`` when several."""
+        found = self.candidates(name)
+        if len(found) > 1:
+            raise AmbiguousName(name, found)
+        return found[0] if found else None
+
+
+def load_registry(folder: Path | None = None) -> Registry:
+    """Read every ``entities/*.toml``: one table per entity, keyed by its id."""
+    known_types = classes()
+    entities = []
+    for path in data_files("entities", folder):
+        data, lines = read_toml(path)
+        for entity_id, body in data.items():
+            line = (table_lines(lines, entity_id) or [None])[0]
+            if not isinstance(body, dict):
+                raise InputError(f"{entity_id!r} must be a table [{entity_id}]", path=path, line=line)
+            if not SLUG.match(entity_id):
+                raise InputError(f"entity id {entity_id!r} must be lower-case letters, digits and '-'",
+                                 path=path, line=line)
+            type_ = body.get("type")
+            if type_ not in known_types:
+                raise InputError(f"entity {entity_id!r} has unknown type {type_!r}; expected one of "
+                                 f"{', '.join(sorted(known_types))}", path=path, line=line)
+            label = body.get("label")
+            if not isinstance(label, str) or not label.strip():
+                raise InputError(f"entity {entity_id!r} needs a non-empty label", path=path, line=line)
+            aliases = body.get("alt", [])
+            if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
+                raise InputError(f"entity {entity_id!r}: alt must be a list of names", path=path, line=line)
+            unknown = set(body) - {"type", "label", "alt", "note"}
+            if unknown:
+                raise InputError(f"entity {entity_id!r} has unknown keys {sorted(unknown)}",
+                                 path=path, line=line)
+            aliases = tuple(dict.fromkeys(a for a in aliases if a != label))
+            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}"))
+    return Registry(entities)

@@ -1,0 +1,74 @@
+"""The public namespaces and the property kinds read from the ontology.
+
+The ontology file is the single source of truth for which ``sk:`` properties exist and
+whether they link entities or carry literals; the statement loader asks this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+from rdflib import OWL, RDF, RDFS, XSD, Graph, Namespace, URIRef
+
+BASE = "https://w3id.org/sensekg/"
+SK = Namespace(BASE + "ontology#")
+ID = Namespace(BASE + "id/")
+REPORT = Namespace(BASE + "report/")
+EVIDENCE = Namespace(BASE + "evidence/")
+ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+ORG = Namespace("http://www.w3.org/ns/org#")
+
+TEMPORAL_DATATYPES = (XSD.date, XSD.gYearMonth, XSD.gYear)
+
+
+def entity_iri(slug: str) -> URIRef:
+    return ID[slug]
+
+
+def report_iri(report_id: str) -> URIRef:
+    return REPORT[report_id]
+
+
+def ontology_text(name: str = "sensekg.ttl") -> str:
+    return resources.files("sensekg.ontology").joinpath(name).read_text(encoding="utf-8")
+
+
+@cache
+def ontology_graph() -> Graph:
+    graph = Graph()
+    graph.parse(data=ontology_text(), format="turtle")
+    return graph
+
+
+@dataclass(frozen=True)
+class PropertyKind:
+    iri: URIRef
+    links_entities: bool
+    range: URIRef | None
+
+
+@cache
+def properties() -> dict[str, PropertyKind]:
+    """Every ``sk:`` property by local name, with whether it is an object property."""
+    graph, found = ontology_graph(), {}
+    for kind, links in ((OWL.ObjectProperty, True), (OWL.DatatypeProperty, False)):
+        for prop in graph.subjects(RDF.type, kind):
+            if isinstance(prop, URIRef) and prop.startswith(SK):
+                range_ = graph.value(prop, RDFS.range)
+                range_ = range_ if isinstance(range_, URIRef) else None
+                found[prop[len(SK):]] = PropertyKind(prop, links, range_)
+    return found
+
+
+@cache
+def classes() -> dict[str, URIRef]:
+    """Every ``sk:`` class by local name."""
+    graph = ontology_graph()
+    return {
+        c[len(SK):]: c
+        for c in graph.subjects(RDF.type, OWL.Class)
+        if isinstance(c, URIRef) and c.startswith(SK)
+    }
