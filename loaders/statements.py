@@ -51,6 +51,8 @@ LABEL_TEMPLATES = {
                                      (" (", v("date") and v("date") + ")")),
     "Membership": lambda v: _join(("", v("member")), (" in ", v("organization")), (" as ", v("roleName"))),
     "Role": lambda v: _join(("", v("person")), (", ", v("roleName")), (", ", v("organization"))),
+    "Partnership": lambda v: _join(("", v("partner")), (": ", v("relationKind")), (" of ", v("organization")),
+                                   (" for ", v("product"))),
 }
 
 
@@ -167,7 +169,7 @@ def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact
 def _label(kind: str, node: str, values: dict, registry: Registry, nodes: dict[str, Record]) -> str:
     template = LABEL_TEMPLATES.get(kind)
     if not template:
-        return f"{kind} {node}"
+        raise InputError(f"{node}: a [[{kind.lower()}]] record needs a label", path=nodes[node].where)
 
     def text(key: str) -> str | None:
         found = values.get(key)
