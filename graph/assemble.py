@@ -72,7 +72,7 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
             graph.add((node, RDF.predicate, p))
             graph.add((node, RDF.object, o))
             graph.add((node, PROV.wasDerivedFrom, report_iri(found.report)))
-            graph.add((node, SK.line, Literal(found.line, datatype=XSD.positiveInteger)))
+            graph.add((node, SK.line, Literal(found.line)))
             graph.add((node, SK.quote, Literal(found.quote)))
             if found.section:
                 graph.add((node, SK.section, Literal(found.section)))

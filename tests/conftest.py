@@ -1,0 +1,67 @@
+"""Shared fixtures: the real graph, built once per test session from the real reports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Graph
+from sensekg.graph.build import BuildResult, build_dataset, write_outputs
+from sensekg.graph.validate import union_graph
+from sensekg.loaders.datafiles import data_dir
+from sensekg.loaders.reports import locate_reports
+
+
+@pytest.fixture(scope="session")
+def reports_dir() -> Path:
+    return locate_reports()
+
+
+@pytest.fixture(scope="session")
+def built(tmp_path_factory) -> tuple[BuildResult, Path]:
+    """The real build and its output folder; tests must not modify either."""
+    out = tmp_path_factory.mktemp("build") / "build"
+    result = build_dataset()
+    write_outputs(result, out)
+    return result, out
+
+
+@pytest.fixture(scope="session")
+def graph(built) -> Graph:
+    """The union of all named graphs of the real build, ontology included."""
+    return union_graph(built[0].dataset)
+
+
+@pytest.fixture
+def data_copy(tmp_path) -> Path:
+    """A writable copy of the packaged registry and statements, for bad-input tests."""
+    target = tmp_path / "data"
+    shutil.copytree(data_dir(), target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    return target
+
+
+@pytest.fixture
+def reports_copy(tmp_path, reports_dir) -> Path:
+    target = tmp_path / "reports"
+    shutil.copytree(reports_dir, target)
+    return target
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def select(graph: Graph, query: str, **bindings) -> list[tuple]:
+    """Run SPARQL with the sensekg prefixes; values are bound, never pasted into the text."""
+    prefixes = """
+        PREFIX sk: <https://w3id.org/sensekg/ontology#>
+        PREFIX id: <https://w3id.org/sensekg/id/>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+        PREFIX prov: <http://www.w3.org/ns/prov#>
+        PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
+    """
+    return [tuple(row) for row in graph.query(prefixes + query, initBindings=bindings)]

@@ -1,0 +1,179 @@
+"""The command line on the real reports: build, validate, export, stats, and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph
+from sensekg.graph.cli import main
+from sensekg.loaders.vocab import ID, SK
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+def test_build_prints_counts_by_type_and_by_report(runner, tmp_path):
+    out = tmp_path / "build"
+    result = runner.invoke(main, ["build", "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "Certification" in result.output and "evidence by report" in result.output
+    assert "sustainability-report-2024" in result.output
+    info = json.loads((out / "build-info.json").read_text())
+    assert set(info["reports"]) == {"prospectus-2021-business", "sustainability-report-2024",
+                                    "annual-results-2024", "interim-results-2025h1"}
+    assert not list(tmp_path.glob(".build.tmp-*")), "the staging folder was left behind"
+
+
+def test_validate_conforms_on_the_real_build(runner, built):
+    result = runner.invoke(main, ["validate", "--graph", str(built[1])])
+    assert result.exit_code == 0, result.output
+    assert "conforms" in result.output
+
+
+def test_validate_names_the_entity_whose_certification_lost_its_holder(runner, built, tmp_path):
+    dataset = Dataset()
+    dataset.parse(built[1] / "sensekg.trig", format="trig")
+    cert = ID["cert-senseauto-tisax-al3"]
+    for graph in dataset.graphs():
+        graph.remove((cert, SK.holder, None))
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    dataset.serialize(broken / "sensekg.trig", format="trig")
+    result = runner.invoke(main, ["validate", "--graph", str(broken)])
+    assert result.exit_code == 1
+    assert "SenseAuto: TISAX AL3 (2023)" in result.output
+    assert "id:cert-senseauto-tisax-al3" in result.output
+    assert "sustainability-report-2024:811" in result.output
+    assert "A certification has a holder" in result.output
+
+
+@pytest.mark.parametrize(("fmt", "parser", "quads"), [
+    ("ttl", "turtle", False), ("nt", "nt", False), ("trig", "trig", True),
+    ("nq", "nquads", True), ("jsonld", "json-ld", True),
+])
+def test_export_round_trips(runner, built, tmp_path, fmt, parser, quads):
+    target = tmp_path / f"out.{fmt}"
+    result = runner.invoke(main, ["export", "--graph", str(built[1]), "--format", fmt, "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    loaded = Dataset() if quads else Graph()
+    loaded.parse(target, format=parser)
+    if quads:
+        assert len(loaded) == len(built[0].dataset)
+    else:
+        assert (ID["cert-senseauto-tisax-al3"], SK.holder, ID["senseauto"]) in loaded
+
+
+def test_stats_counts_graphs_and_entities(runner, built):
+    result = runner.invoke(main, ["stats", "--graph", str(built[1])])
+    assert result.exit_code == 0, result.output
+    assert "named graphs" in result.output and "Certification" in result.output
+
+
+# --- bad input: one clear line, exit 2, no traceback, and the previous build untouched ---
+
+def _previous_build(tmp_path: Path, built) -> Path:
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    return out
+
+
+def _assert_refused(result, out: Path, before: dict, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert message.startswith("sensekg: error:"), result.output
+    assert "Traceback" not in result.output
+    for needle in needles:
+        assert needle in message, message
+    assert digest(out) == before
+
+
+def test_missing_reports_folder(runner, tmp_path, built):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--reports", str(tmp_path / "absent")])
+    _assert_refused(result, out, before, "absent", "reports.toml")
+
+
+def test_report_whose_checksum_differs(runner, tmp_path, built, reports_copy):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    report = reports_copy / "interim-results-2025h1.txt"
+    report.write_text(report.read_text(encoding="utf-8")[:-200], encoding="utf-8")
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--reports", str(reports_copy)])
+    _assert_refused(result, out, before, "interim-results-2025h1.txt", "checksum differs")
+
+
+@pytest.mark.parametrize("kind", ["entities", "statements"])
+def test_data_file_with_a_syntax_error(runner, tmp_path, built, data_copy, kind):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    target = sorted((data_copy / kind).glob("*.toml"))[0]
+    target.write_text(target.read_text(encoding="utf-8") + "\n[broken\nlabel = 1\n", encoding="utf-8")
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
+    _assert_refused(result, out, before, target.name, "TOML syntax error")
+
+
+def _edit_statement(data_copy: Path, old: str, new: str) -> Path:
+    path = data_copy / "statements" / "certifications.toml"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_unknown_report_id(runner, tmp_path, built, data_copy):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    _edit_statement(data_copy, '"sustainability-report-2024:1725 | The tower was awarded the LEED',
+                    '"sustainability-report-2042:1725 | The tower was awarded the LEED')
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
+    _assert_refused(result, out, before, "cert-xinzhou-tower-leed-gold", "unknown report id",
+                    "sustainability-report-2042")
+
+
+def test_out_of_range_line(runner, tmp_path, built, data_copy):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    _edit_statement(data_copy, '"sustainability-report-2024:1725 | The tower was awarded the LEED',
+                    '"sustainability-report-2024:99999 | The tower was awarded the LEED')
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
+    _assert_refused(result, out, before, "cert-xinzhou-tower-leed-gold", "line 99999 is out of range",
+                    "sustainability-report-2024.txt:99999")
+
+
+def test_anchor_not_on_its_line_names_the_statement(runner, tmp_path, built, data_copy):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    path = _edit_statement(data_copy, '"sustainability-report-2024:1725 | The tower was awarded the LEED',
+                           '"sustainability-report-2024:1724 | The tower was awarded the LEED')
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
+    _assert_refused(result, out, before, "statement cert-xinzhou-tower-leed-gold", f"{path}:",
+                    "is not on the cited line", "sustainability-report-2024.txt:1724")
+
+
+def test_alias_that_no_report_uses_is_refused(runner, tmp_path, built, data_copy):
+    out = _previous_build(tmp_path, built)
+    before = digest(out)
+    path = data_copy / "entities" / "facilities.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'alt = ["Xinzhou Tower"]', 'alt = ["Xinzhou Tower", "Xinzhou Skyscraper"]'), encoding="utf-8")
+    result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
+    _assert_refused(result, out, before, "xinzhou-tower", "'Xinzhou Skyscraper' occurs in no report")
+
+
+def test_reading_a_missing_build_says_to_build_first(runner, tmp_path):
+    result = runner.invoke(main, ["validate", "--graph", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert "run `sensekg build` first" in result.output
+
+
+def test_reading_a_corrupt_build_says_so(runner, tmp_path):
+    (tmp_path / "sensekg.trig").write_text("@prefix broken", encoding="utf-8")
+    result = runner.invoke(main, ["stats", "--graph", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "corrupt" in result.output and "Traceback" not in result.output

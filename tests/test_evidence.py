@@ -1,0 +1,64 @@
+"""Evidence: every fact cites a line that really says it, and the graph is reproducible."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import select
+from rdflib import RDF
+from sensekg.graph.build import build_dataset
+from sensekg.loaders.evidence import anchor_span, passage
+from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, PROV, REPORT, SK
+
+
+def test_every_quote_is_on_its_cited_line(built, graph):
+    corpus = built[0].corpus
+    checked = 0
+    for evidence in graph.subjects(RDF.type, SK.Evidence):
+        report = str(graph.value(evidence, PROV.wasDerivedFrom))[len(REPORT):]
+        line = int(graph.value(evidence, SK.line))
+        quote = str(graph.value(evidence, SK.quote))
+        assert quote and quote in corpus[report].line(line), (report, line, quote)
+        checked += 1
+    assert checked > 500
+
+
+def test_every_fact_outside_the_ontology_has_evidence_in_its_graph(built):
+    dataset = built[0].dataset
+    for graph in dataset.graphs():
+        if graph.identifier in (ONTOLOGY_GRAPH,) or not str(graph.identifier).startswith(str(REPORT)):
+            continue
+        backed = {(graph.value(e, RDF.subject), graph.value(e, RDF.predicate), graph.value(e, RDF.object))
+                  for e in graph.subjects(RDF.type, SK.Evidence)}
+        for s, p, o in graph:
+            if str(s).startswith(str(EVIDENCE)) or s == graph.identifier:
+                continue
+            assert (s, p, o) in backed, (graph.identifier, s, p, o)
+
+
+def test_a_fact_stated_by_two_reports_has_two_evidence_nodes(graph):
+    # The 5A rating of the Lingang AIDC is stated by the annual and the interim results.
+    rows = select(graph, """
+        SELECT ?report ?line WHERE {
+          ?cert sk:holder id:lingang-aidc ; sk:level "5A" .
+          ?e rdf:subject ?cert ; rdf:predicate sk:level ; prov:wasDerivedFrom ?report ; sk:line ?line .
+        }""")
+    assert sorted((str(r)[len(REPORT):], int(n)) for r, n in rows) == [
+        ("annual-results-2024", 41), ("annual-results-2024", 57), ("interim-results-2025h1", 184),
+    ]
+
+
+def test_rebuilding_gives_the_same_quads(built):
+    again = build_dataset().dataset
+    assert set(again.quads()) == set(built[0].dataset.quads())
+
+
+@pytest.mark.parametrize(("text", "anchor", "quote"), [
+    ("One. Two words here. Three.", "words", "Two words here."),
+    ("<p>First run</p> <p>Second run here</p>", "Second", "Second run here"),
+    ("Co., Ltd. and Shanghai Ltd. were qualified. Next.", "Shanghai", "Co., Ltd. and Shanghai Ltd. were qualified."),
+    ("split   across\twhite space.", "across white", "split   across\twhite space."),
+])
+def test_quotes_are_the_passage_around_the_anchor(text, anchor, quote):
+    span = anchor_span(text, anchor)
+    assert span is not None
+    assert passage(text, span) == quote

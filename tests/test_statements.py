@@ -1,0 +1,111 @@
+"""Curated statements and the registry, on small inline data files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import RDFS, XSD, Literal
+from sensekg.loaders.errors import InputError
+from sensekg.loaders.facts import Citation, Ref
+from sensekg.loaders.registry import AmbiguousName, load_registry
+from sensekg.loaders.statements import statement_facts
+from sensekg.loaders.vocab import SK
+
+ENTITIES = """
+[acme]
+type = "Company"
+label = "Acme"
+
+[acme-robot]
+type = "Product"
+label = "Acme Robot"
+alt = ["Acme"]
+
+[iso-9001]
+type = "Standard"
+label = "ISO 9001"
+"""
+
+
+def write(folder: Path, entities: str, statements: str) -> Path:
+    (folder / "entities").mkdir(parents=True)
+    (folder / "statements").mkdir()
+    (folder / "entities" / "e.toml").write_text(entities, encoding="utf-8")
+    (folder / "statements" / "s.toml").write_text(statements, encoding="utf-8")
+    return folder
+
+
+def facts_of(tmp_path: Path, statements: str):
+    folder = write(tmp_path / "data", ENTITIES, statements)
+    return statement_facts(load_registry(folder), folder)
+
+
+def test_a_certification_record_becomes_typed_labelled_facts(tmp_path):
+    facts = facts_of(tmp_path, """
+[[certification]]
+id = "cert-acme-iso-9001"
+holder = "acme"
+standard = "iso-9001"
+date = "2022-12"
+validUntil = "2025-08-11"
+cite = ["r:3 | ISO 9001", "r:4 | in December 2022"]
+""")
+    by_predicate = {f.predicate: f for f in facts}
+    assert by_predicate[SK.holder].object == Ref("acme")
+    assert by_predicate[SK.date].object == Literal("2022-12", datatype=XSD.gYearMonth)
+    assert by_predicate[SK.validUntil].object == Literal("2025-08-11", datatype=XSD.date)
+    assert by_predicate[RDFS.label].object == Literal("Acme: ISO 9001 (2022-12)")
+    assert by_predicate[SK.holder].citations == (Citation("r", 3, "ISO 9001"), Citation("r", 4, "in December 2022"))
+
+
+def test_amounts_are_decimals(tmp_path):
+    facts = facts_of(tmp_path, """
+[[event]]
+id = "ev"
+label = "A placing"
+eventKind = "placing"
+amount = "-1234.50"
+cite = ["r:1 | placing"]
+""")
+    amount = next(f.object for f in facts if f.predicate == SK.amount)
+    assert amount.datatype == XSD.decimal and str(amount) == "-1234.50"
+
+
+@pytest.mark.parametrize(("record", "message"), [
+    ('[[certification]]\nid = "c"\nholder = "nobody"\ncite = ["r:1 | x"]', "'nobody' is not a known entity id"),
+    ('[[certification]]\nid = "c"\nflavour = "x"\ncite = ["r:1 | x"]', "unknown properties ['flavour']"),
+    ('[[certification]]\nid = "c"\nholder = "acme"\ncite = ["r-1 x"]', "not of the form"),
+    ('[[certification]]\nid = "c"\nholder = "acme"', "cite must list"),
+    ('[[gadget]]\nid = "c"\ncite = ["r:1 | x"]', "neither [[about]] nor an ontology class"),
+    ('[[about]]\nsubject = "ghost"\ncode = "x"\ncite = ["r:1 | x"]', "'ghost' is not a known entity"),
+    ('[[event]]\nid = "e"\neventKind = "x"\ncite = ["r:1 | x"]', "needs a label"),
+    ('[[about]]\nsubject = "acme"\nsince = "June 2020"\ncite = ["r:1 | x"]', None),
+])
+def test_bad_records_are_refused_with_file_and_line(tmp_path, record, message):
+    if message is None:  # free text on a date-like property stays a plain literal
+        assert facts_of(tmp_path, record)
+        return
+    with pytest.raises(InputError) as caught:
+        facts_of(tmp_path, "# header\n" + record)
+    assert message in str(caught.value)
+    assert "s.toml:2" in str(caught.value)
+
+
+def test_names_resolve_case_insensitively_and_ambiguity_lists_candidates(tmp_path):
+    registry = load_registry(write(tmp_path / "data", ENTITIES, ""))
+    assert registry.resolve("acme robot").id == "acme-robot"
+    assert registry.resolve("iso  9001").id == "iso-9001"
+    with pytest.raises(AmbiguousName, match=r"acme \(Acme, Company\); acme-robot \(Acme Robot, Product\)"):
+        registry.resolve("ACME")
+
+
+@pytest.mark.parametrize(("entities", "message"), [
+    ('[x]\ntype = "Gizmo"\nlabel = "X"', "unknown type 'Gizmo'"),
+    ('[x]\ntype = "Company"', "needs a non-empty label"),
+    ('[X_1]\ntype = "Company"\nlabel = "X"', "must be lower-case"),
+    ('[x]\ntype = "Company"\nlabel = "X"\n[x]\ntype = "Company"\nlabel = "Y"', "TOML syntax error"),
+])
+def test_bad_registry_entries(tmp_path, entities, message):
+    with pytest.raises(InputError, match=message):
+        load_registry(write(tmp_path / "data", entities, ""))
