@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 
 from rdflib import DCTERMS, RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.term import Node
+
 from sensekg.loaders.evidence import Evidence
 from sensekg.loaders.facts import Citation, Fact, Ref
 from sensekg.loaders.reports import Corpus

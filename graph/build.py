@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import RDF, Dataset
+
 from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.facts import Fact

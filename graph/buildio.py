@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rdflib import Dataset
+
 from sensekg.loaders.errors import InputError
 
 TRIG = "sensekg.trig"

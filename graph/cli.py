@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+
 from sensekg.loaders.errors import InputError
 
 from .buildio import load_dataset
@@ -100,6 +101,24 @@ def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
     do_export(load_dataset(graph_dir), fmt, output)
     if output is not None:
         click.echo(f"Wrote {output} ({fmt}).", err=True)
+
+
+@main.command()
+@graph_option
+@click.argument("query_or_file")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
+    """Run an ad-hoc SPARQL SELECT (text or a .rq file) on the built graph.
+
+    The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
+    """
+    from .query import read_query, render, select
+    from .validate import union_graph
+
+    graph = union_graph(load_dataset(graph_dir))
+    columns, rows = select(graph, read_query(query_or_file))
+    click.echo(render(columns, rows, graph, fmt))
 
 
 @main.command()

@@ -13,6 +13,7 @@ from pyshacl import validate as shacl_validate
 from rdflib import RDF, RDFS, Dataset, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
+
 from sensekg.loaders.vocab import PROV, SK, ontology_text
 
 

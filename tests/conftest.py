@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rdflib import Graph
+
 from sensekg.graph.build import BuildResult, build_dataset, write_outputs
 from sensekg.graph.validate import union_graph
 from sensekg.loaders.datafiles import data_dir

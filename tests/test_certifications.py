@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from conftest import select
 from rdflib import XSD, Literal
+
 from sensekg.loaders.vocab import ID
 
 CERTS_OF = """

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Dataset, Graph
+
 from sensekg.graph.cli import main
 from sensekg.loaders.vocab import ID, SK
 

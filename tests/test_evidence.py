@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from conftest import select
 from rdflib import RDF
+
 from sensekg.graph.build import build_dataset
 from sensekg.loaders.evidence import anchor_span, passage
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, PROV, REPORT, SK

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from sensekg.loaders.errors import InputError
 from sensekg.loaders.reports import Document, ReportSpec, locate_reports, read_corpus
 

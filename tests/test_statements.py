@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import RDFS, XSD, Literal
+
 from sensekg.loaders.errors import InputError
 from sensekg.loaders.facts import Citation, Ref
 from sensekg.loaders.registry import AmbiguousName, load_registry

@@ -1,0 +1,88 @@
+"""Running SPARQL on the built graph and printing results people can read."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from sensekg.loaders.errors import InputError
+
+PREFIXES = {
+    "sk": "https://w3id.org/sensekg/ontology#",
+    "id": "https://w3id.org/sensekg/id/",
+    "report": "https://w3id.org/sensekg/report/",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "schema": "https://schema.org/",
+    "org": "http://www.w3.org/ns/org#",
+    "dcterms": "http://purl.org/dc/terms/",
+}
+
+
+def read_query(query_or_file: str) -> str:
+    path = Path(query_or_file)
+    if query_or_file.endswith(".rq") or (len(query_or_file) < 250 and path.is_file()):
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot read the query file: {exc.strerror}", path=path) from None
+    return query_or_file
+
+
+def with_prefixes(text: str) -> str:
+    declared = {line.split()[1].rstrip(":").lower() for line in text.splitlines()
+                if line.strip().upper().startswith("PREFIX ") and len(line.split()) > 1}
+    missing = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items() if p not in declared)
+    return missing + text
+
+
+def select(graph: Graph, text: str, bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run a SELECT; parameters go in as bindings, never into the query text."""
+    try:
+        result = graph.query(with_prefixes(text), initBindings=bindings or {})
+    except Exception as exc:  # pyparsing and rdflib raise several types for bad SPARQL
+        raise InputError(f"malformed SPARQL: {exc}") from None
+    if result.type != "SELECT":
+        raise InputError(f"only SELECT queries are answered here, not {result.type}")
+    return [str(v) for v in result.vars], [tuple(row) for row in result]
+
+
+def show(value: Node | None, graph: Graph) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, URIRef):
+        for prefix, iri in PREFIXES.items():
+            if value.startswith(iri):
+                return f"{prefix}:{value[len(iri):]}"
+        return str(value)
+    return str(value) if isinstance(value, Literal) else value.n3()
+
+
+def render(columns: list[str], rows: list[tuple], graph: Graph, fmt: str = "table") -> str:
+    cells = [[show(v, graph) for v in row] for row in rows]
+    if fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in cells]
+        return json.dumps(records, indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows(cells)
+        return buffer.getvalue().rstrip("\n")
+    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+
+    def line(values: list[str]) -> str:
+        fitted = (v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths, strict=True))
+        return "  ".join(v.ljust(w) for v, w in zip(fitted, widths, strict=True))
+
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(s.rstrip() for s in out)
