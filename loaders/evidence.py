@@ -66,8 +66,8 @@ def passage(text: str, span: tuple[int, int]) -> str:
     return text[pieces[0][0]:pieces[-1][1]].strip()
 
 
-def check_citation(corpus: Corpus, citation: Citation, origin: str) -> Evidence:
-    """The evidence for one citation, or an ``InputError`` naming the statement."""
+def locate(corpus: Corpus, citation: Citation, origin: str) -> tuple[int, int]:
+    """Where the citation's anchor stands on its line, or an ``InputError`` naming the statement."""
     if citation.report not in corpus:
         raise InputError(f"{origin}: unknown report id {citation.report!r} in citation {citation}; "
                          f"known: {', '.join(corpus.ids)}")
@@ -75,28 +75,36 @@ def check_citation(corpus: Corpus, citation: Citation, origin: str) -> Evidence:
     if not 1 <= citation.line <= len(document):
         raise InputError(f"{origin}: line {citation.line} is out of range "
                          f"(the report has {len(document)} lines)", path=document.path, line=citation.line)
-    text = document.line(citation.line)
-    span = anchor_span(text, citation.anchor)
+    span = anchor_span(document.line(citation.line), citation.anchor)
     if span is None:
         raise InputError(f"{origin}: anchor {citation.anchor!r} is not on the cited line",
                          path=document.path, line=citation.line)
-    return Evidence(citation.report, citation.line, passage(text, span),
-                    " > ".join(document.section(citation.line)))
+    return span
 
 
 def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citation], Evidence]:
-    """Check every citation of every fact; a citation shared by many facts is read once."""
-    cache: dict[tuple[Citation, str], Evidence] = {}
-    checked = {}
+    """Check every citation of every fact and read the quotes.
+
+    One fact cited several times on the same line (by several anchors or several records)
+    gets one quote: the passage that covers all of its anchors there.
+    """
+    spans: dict[tuple, list[tuple[int, int]]] = {}
+    keys: dict[tuple[Fact, Citation], tuple] = {}
     for fact in facts:
         if not fact.citations:
             raise InputError(f"{fact.origin}: a fact without a citation cannot enter the graph")
         for citation in fact.citations:
-            key = (citation, fact.origin)
-            if key not in cache:
-                cache[key] = check_citation(corpus, citation, fact.origin)
-            checked[(fact, citation)] = cache[key]
-    return checked
+            key = (citation.report, citation.line, fact.subject, fact.predicate, fact.object)
+            spans.setdefault(key, []).append(locate(corpus, citation, fact.origin))
+            keys[(fact, citation)] = key
+    evidence = {}
+    for key, found in spans.items():
+        report, line = key[0], key[1]
+        document = corpus[report]
+        covering = (min(start for start, _ in found), max(end for _, end in found))
+        evidence[key] = Evidence(report, line, passage(document.line(line), covering),
+                                 " > ".join(document.section(line)))
+    return {pair: evidence[key] for pair, key in keys.items()}
 
 
 class MentionIndex:

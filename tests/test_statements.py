@@ -110,3 +110,20 @@ def test_names_resolve_case_insensitively_and_ambiguity_lists_candidates(tmp_pat
 def test_bad_registry_entries(tmp_path, entities, message):
     with pytest.raises(InputError, match=message):
         load_registry(write(tmp_path / "data", entities, ""))
+
+
+def test_two_anchors_of_one_fact_on_one_line_give_one_covering_quote(reports_dir):
+    from rdflib import Literal as L
+
+    from sensekg.loaders.evidence import check_facts
+    from sensekg.loaders.facts import Fact
+    from sensekg.loaders.reports import read_corpus
+
+    corpus = read_corpus(reports_dir)
+    citations = (Citation("sustainability-report-2024", 1725, "LEED Gold certification"),
+                 Citation("sustainability-report-2024", 1725, "the WELL Gold certification"))
+    fact = Fact(Ref("xinzhou-tower"), RDFS.comment, L("x"), citations, "test")
+    quotes = {e.quote for e in check_facts(corpus, [fact]).values()}
+    assert len(quotes) == 1
+    (quote,) = quotes
+    assert quote.startswith("The tower was awarded the LEED Gold") and "WELL Gold certification" in quote
