@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from rdflib import DCTERMS, RDF, RDFS, XSD, Dataset, Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.evidence import Evidence
 from sensekg.loaders.facts import Citation, Fact, Ref
+from sensekg.loaders.observations import measure_scheme
 from sensekg.loaders.reports import Corpus
-from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, PROV, SK, entity_iri, ontology_text, report_iri
+from sensekg.loaders.vocab import (
+    EVIDENCE,
+    MEASURE,
+    ONTOLOGY_GRAPH,
+    PROV,
+    SK,
+    entity_iri,
+    ontology_text,
+    report_iri,
+)
 
 
 def term(value: Ref | Node) -> Node:
@@ -35,6 +46,7 @@ def new_dataset() -> Dataset:
         dataset.bind(prefix, namespace)
     dataset.bind("org", "http://www.w3.org/ns/org#")
     dataset.bind("schema", "https://schema.org/")
+    dataset.bind("measure", MEASURE)
     return dataset
 
 
@@ -56,10 +68,13 @@ def add_reports(dataset: Dataset, corpus: Corpus) -> None:
 
 
 def assemble(corpus: Corpus, facts: Iterable[Fact],
-             evidence: Mapping[tuple[Fact, Citation], Evidence]) -> Dataset:
+             evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None) -> Dataset:
     """The whole dataset: ontology, report descriptions, facts and their evidence."""
     dataset = new_dataset()
-    dataset.graph(ONTOLOGY_GRAPH).parse(data=ontology_text(), format="turtle")
+    ontology = dataset.graph(ONTOLOGY_GRAPH)
+    ontology.parse(data=ontology_text(), format="turtle")
+    for triple in measure_scheme(data):
+        ontology.add(triple)
     add_reports(dataset, corpus)
     for fact in facts:
         s, p, o = term(fact.subject), fact.predicate, term(fact.object)

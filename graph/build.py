@@ -14,6 +14,7 @@ from rdflib import RDF, Dataset
 
 from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
+from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import Corpus, read_corpus
@@ -30,6 +31,7 @@ class BuildResult:
     facts: list[Fact]
     dataset: Dataset
     timings: dict[str, float] = field(default_factory=dict)
+    skipped: list[Skipped] = field(default_factory=list)
 
 
 @contextmanager
@@ -50,12 +52,13 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     with _timed(timings, "extract", progress):
         facts = registry_facts(registry, corpus)
         facts += statement_facts(registry, data)
-        facts += run_extractors(corpus, registry)
+        extraction = run_extractors(corpus, registry, data)
+        facts += extraction.facts
     with _timed(timings, "evidence check", progress):
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
-        dataset = assemble(corpus, facts, evidence)
-    return BuildResult(corpus, facts, dataset, timings)
+        dataset = assemble(corpus, facts, evidence, data)
+    return BuildResult(corpus, facts, dataset, timings, extraction.skipped)
 
 
 def build_info(result: BuildResult) -> dict:

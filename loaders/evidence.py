@@ -154,11 +154,15 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
     facts: list[Fact] = []
     for entity in registry:
         subject, origin = Ref(entity.id), f"registry entity {entity.id} ({entity.source})"
+        unknown = set(entity.reports) - set(corpus.ids)
+        if unknown:
+            raise InputError(f"{origin}: unknown report ids {sorted(unknown)} in reports")
+        searched = [i for i in indexes if not entity.reports or i.document.id in entity.reports]
         name_cites: dict[str, list[Citation]] = {}
         for name in entity.names:
             name_cites[name] = [
                 Citation(index.document.id, line, name)
-                for index in indexes
+                for index in searched
                 if (line := index.first_line(name)) is not None
             ]
         for alias in entity.aliases:

@@ -37,7 +37,7 @@ class Citation:
         return f"{self.report}:{self.line}"
 
 
-Object = Ref | Literal
+Object = Ref | Literal | URIRef
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Fact:
     extractor), so an evidence failure can name it.
     """
 
-    subject: Ref
+    subject: Ref | URIRef
     predicate: URIRef
     object: Object
     citations: tuple[Citation, ...]

@@ -26,6 +26,7 @@ class Entity:
     label: str
     aliases: tuple[str, ...]
     source: str
+    reports: tuple[str, ...] = ()  # where to look for mentions; empty means every report
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -107,10 +108,14 @@ def load_registry(folder: Path | None = None) -> Registry:
             aliases = body.get("alt", [])
             if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
                 raise InputError(f"entity {entity_id!r}: alt must be a list of names", path=path, line=line)
-            unknown = set(body) - {"type", "label", "alt", "note"}
+            reports = body.get("reports", [])
+            if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
+                raise InputError(f"entity {entity_id!r}: reports must be a list of report ids",
+                                 path=path, line=line)
+            unknown = set(body) - {"type", "label", "alt", "note", "reports"}
             if unknown:
                 raise InputError(f"entity {entity_id!r} has unknown keys {sorted(unknown)}",
                                  path=path, line=line)
             aliases = tuple(dict.fromkeys(a for a in aliases if a != label))
-            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}"))
+            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}", tuple(reports)))
     return Registry(entities)

@@ -1,0 +1,203 @@
+"""Figures from report tables, driven by table specifications in ``data/tables.toml``.
+
+The reports' table headers are unreliable (the interim Financial Summary heads its H1 2025
+column "2023"), so a specification says, for each value column, its period and unit and
+cites the line that states that period. Everything else comes from the rows: the label
+names the measure (or the segment), the cell gives the value. Rows that cannot be read
+(merged labels, OCR ghosts, several figures in one cell) are skipped and counted, never
+turned into numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..datafiles import data_dir, read_toml, table_lines
+from ..errors import InputError
+from ..facts import Citation
+from ..observations import NotANumber, Reading, looks_numeric, measure_for, parse_value, period, repair_number
+from ..registry import Registry
+from ..reports import Corpus, Row
+
+_FOOTNOTE = re.compile(r"\s*\((?:[a-z]{1,3}|note\s*[\w()]+)\)\s*$", re.I)
+_DASH = re.compile(r"^[–\-—•·]\s*")
+
+
+@dataclass(frozen=True)
+class Column:
+    cell: int
+    period: str
+    citation: Citation
+    unit: str
+    measure: str  # a template over {row}
+    baseline: str | None = None
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    id: str
+    report: str
+    line: int
+    subject: str
+    columns: tuple[Column, ...]
+    segments: dict[str, str] = field(default_factory=dict)
+    rename: dict[str, str] = field(default_factory=dict)
+    skip: tuple[str, ...] = ()
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A row the table extractor could not read, with why."""
+
+    table: str
+    report: str
+    line: int
+    reason: str
+
+
+def load_specs(folder: Path | None = None) -> list[TableSpec]:
+    path = (folder or data_dir()) / "tables.toml"
+    if not path.is_file():
+        return []
+    data, lines = read_toml(path)
+    starts = table_lines(lines, "table")
+    specs = []
+    for index, body in enumerate(data.get("table", [])):
+        where = f"{path}:{starts[index] if index < len(starts) else '?'}"
+        try:
+            unit = body.get("unit", "")
+            measure = body.get("measure", "{row}")
+            columns = tuple(
+                Column(c["cell"], c["period"], Citation.parse(c["cite"]), c.get("unit", unit),
+                       c.get("measure", measure), c.get("baseline"))
+                for c in body["columns"]
+            )
+            for column in columns:
+                period(column.period)
+            specs.append(TableSpec(body["id"], body["report"], body["line"], body.get("subject", "sensetime"),
+                                   columns, dict(body.get("segments", {})), dict(body.get("rename", {})),
+                                   tuple(body.get("skip", [])), where))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"table specification: {exc}", path=where) from None
+        except InputError as exc:
+            raise InputError(f"table specification: {exc.message}", path=where) from None
+    return specs
+
+
+_TRAILING = re.compile(r"\s*\b(?:Add|Less)\s*:?\s*$")
+_CONNECTIVE = re.compile(r"(?:\b(?:and|of|the|for|in|to|from|with|on|at|by|development)|[,–-])$")
+
+
+def label_of(cells: tuple[str, ...]) -> str:
+    """A row label without footnote marks ("(a)", "(Note 12)") or a trailing "Add:"."""
+    label = cells[0] if cells else ""
+    label = _TRAILING.sub("", _FOOTNOTE.sub("", label)).strip().rstrip(":").strip()
+    return label if re.search(r"[A-Za-z\u4e00-\u9fff]", label) else ""
+
+
+def _has_values(row: Row, columns: Iterable[Column]) -> bool:
+    return any(c.cell < len(row.cells) and row.cells[c.cell].strip() for c in columns)
+
+
+def repaired_rows(rows: Iterable[Row], columns: tuple[Column, ...]) -> Iterable[tuple[Row, str, str | None]]:
+    """Rows with their label, mending labels the PDF conversion broke.
+
+    Yields (row, label, how), ``how`` naming the repair when one was made:
+    - label-only rows whose text ends in a connective ("and", "of the", ",") are joined to
+      the label of the rows below, up to the row that holds the figures;
+    - a figures-only row right above a label-only row (the EBITDA total of a reconciliation)
+      takes that label.
+    """
+    rows = list(rows)
+    index = 0
+    while index < len(rows):
+        row, label = rows[index], label_of(rows[index].cells)
+        if label and not _has_values(row, columns) and _CONNECTIVE.search(label):
+            parts, end = [label], index + 1
+            while end < len(rows) and not _has_values(rows[end], columns):
+                parts.append(label_of(rows[end].cells))
+                end += 1
+            if end < len(rows):
+                parts.append(label_of(rows[end].cells))
+                yield rows[end], " ".join(p for p in parts if p), "wrapped label joined"
+                index = end + 1
+                continue
+        nxt = rows[index + 1] if index + 1 < len(rows) else None
+        if nxt is not None and not label and _has_values(row, columns) and label_of(nxt.cells) \
+                and not _has_values(nxt, columns) and not nxt.cells[0].rstrip().endswith(":"):
+            yield row, label_of(nxt.cells), "label taken from the line below"
+            index += 2
+            continue
+        yield row, label, None
+        index += 1
+
+
+def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
+               data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
+    if spec.report not in corpus:
+        raise InputError(f"table {spec.id}: unknown report id {spec.report!r}", path=spec.where)
+    document = corpus[spec.report]
+    table = document.table_at(spec.line)
+    if table is None:
+        raise InputError(f"table {spec.id}: no TAB-separated table at line {spec.line}",
+                         path=document.path, line=spec.line)
+    if spec.subject not in registry:
+        raise InputError(f"table {spec.id}: subject {spec.subject!r} is not in the registry", path=spec.where)
+    readings, skipped = [], []
+    skip = {s.casefold() for s in spec.skip}
+    for row, label, repair in repaired_rows(table.rows, spec.columns):
+        cells = [row.cells[c.cell] for c in spec.columns if c.cell < len(row.cells)]
+        if not any(looks_numeric(cell) for cell in cells):
+            continue  # a heading, unit or period row
+        if not label:
+            skipped.append(Skipped(spec.id, spec.report, row.line, "values without a label"))
+            continue
+        if label.casefold() in skip:
+            continue
+        segment = spec.segments.get(label)
+        for column in spec.columns:
+            if column.cell >= len(row.cells):
+                continue
+            cell = row.cells[column.cell]
+            try:
+                value = parse_value(cell)
+            except NotANumber:
+                fixed = repair_number(cell)
+                if fixed is None:
+                    reason = f"not one figure: {cell[:40]!r}"
+                    skipped.append(Skipped(spec.id, spec.report, row.line, reason))
+                    break
+                value = parse_value(fixed)
+                skipped.append(Skipped(spec.id, spec.report, row.line, f"repaired: OCR figure {cell!r}"))
+            if value is None:
+                continue
+            row_name = "Revenue" if segment else spec.rename.get(label, label)
+            measure = measure_for(column.measure.format(row=row_name), data)
+            citations = (Citation(spec.report, row.line, cell),)
+            printed = row.cells[0].strip() or label
+            label_cite = None if segment else Citation(spec.report, row.line, printed)
+            readings.append(Reading(
+                subject=spec.subject, measure=measure, period=period(column.period), value=value,
+                unit=column.unit, citations=citations, origin=f"table {spec.id} ({spec.where})",
+                segment=segment, baseline=column.baseline, table=spec.id,
+                period_citations=(column.citation,),
+                label_citation=label_cite if label_cite and label_cite.anchor in document.line(row.line)
+                else None,
+            ))
+        if repair:
+            skipped.append(Skipped(spec.id, spec.report, row.line, f"repaired: {repair}"))
+    return readings, skipped
+
+
+def extract_table_readings(corpus: Corpus, registry: Registry,
+                           data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
+    readings, skipped = [], []
+    for spec in load_specs(data):
+        found, missed = read_table(corpus, registry, spec, data)
+        readings += found
+        skipped += missed
+    return readings, skipped
