@@ -24,6 +24,7 @@ PREFIXES = {
     "schema": "https://schema.org/",
     "org": "http://www.w3.org/ns/org#",
     "dcterms": "http://purl.org/dc/terms/",
+    "measure": "https://w3id.org/sensekg/measure/",
 }
 
 

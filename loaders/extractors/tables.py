@@ -201,3 +201,70 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
         readings += found
         skipped += missed
     return readings, skipped
+
+
+# --- figures stated once in prose ---------------------------------------------------------
+
+_FIGURE = re.compile(r"\(?-?[\d,]*\.?\d+\)?%?")
+_SCALE = {"thousand": "thousand", "million": "million", "billion": "billion"}
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    citation: Citation
+    measure: str
+    period: str
+    period_citation: Citation | None
+    unit: str
+    subject: str
+    segment: str | None
+    where: str
+
+
+def load_figures(folder: Path | None = None) -> list[FigureSpec]:
+    """``[[figure]]`` entries: a figure in prose, cited by an anchor that holds the number.
+
+    The value is parsed from the anchor text at build time, never typed into the data file.
+    """
+    path = (folder or data_dir()) / "tables.toml"
+    if not path.is_file():
+        return []
+    data, lines = read_toml(path)
+    starts = table_lines(lines, "figure")
+    figures = []
+    for index, body in enumerate(data.get("figure", [])):
+        where = f"{path}:{starts[index] if index < len(starts) else '?'}"
+        try:
+            period(body["period"])
+            figures.append(FigureSpec(
+                Citation.parse(body["cite"]), body["measure"], body["period"],
+                Citation.parse(body["period_cite"]) if body.get("period_cite") else None,
+                body["unit"], body.get("subject", "sensetime"), body.get("segment"), where))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"figure specification: {exc}", path=where) from None
+        except InputError as exc:
+            raise InputError(f"figure specification: {exc.message}", path=where) from None
+    return figures
+
+
+def read_figure(corpus: Corpus, registry: Registry, spec: FigureSpec, data: Path | None) -> Reading:
+    """The one number in the anchor, with a scale word after it ("RMB3,772.1 million") if any."""
+    match = _FIGURE.search(spec.citation.anchor)
+    if match is None:
+        raise InputError(f"figure {spec.citation}: the anchor holds no number", path=spec.where)
+    value = parse_value(match.group(0))
+    if value is None:
+        raise InputError(f"figure {spec.citation}: the anchor's number is a nil mark", path=spec.where)
+    for name in (spec.subject, spec.segment):
+        if name and name not in registry:
+            raise InputError(f"figure {spec.citation}: {name!r} is not in the registry", path=spec.where)
+    return Reading(
+        subject=spec.subject, measure=measure_for(spec.measure, data), period=period(spec.period),
+        value=value, unit=spec.unit, citations=(spec.citation,), origin=f"figure ({spec.where})",
+        segment=spec.segment, period_citations=(spec.period_citation,) if spec.period_citation else (),
+    )
+
+
+def extract_figure_readings(corpus: Corpus, registry: Registry,
+                            data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
+    return [read_figure(corpus, registry, spec, data) for spec in load_figures(data)], []
