@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import RDF, Dataset
 
 from sensekg.loaders.evidence import check_facts, registry_facts
@@ -21,7 +23,8 @@ from sensekg.loaders.reports import Corpus, read_corpus
 from sensekg.loaders.statements import statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
-from .assemble import assemble
+from . import rdfio
+from .assemble import Quad, assemble
 from .buildio import INFO, TRIG, write_build
 
 
@@ -29,9 +32,18 @@ from .buildio import INFO, TRIG, write_build
 class BuildResult:
     corpus: Corpus
     facts: list[Fact]
-    dataset: Dataset
+    quads: set[Quad]
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+
+    @cached_property
+    def ox_quads(self) -> list[ox.Quad]:
+        return rdfio.ox_quads(self.quads)
+
+    @cached_property
+    def dataset(self) -> Dataset:
+        """The quads as an rdflib Dataset, built on first use (it is slow at this size)."""
+        return rdfio.rdflib_dataset(self.ox_quads)
 
 
 @contextmanager
@@ -44,7 +56,7 @@ def _timed(timings: dict[str, float], stage: str, progress: Callable[[str], None
 
 def build_dataset(reports: str | Path | None = None, data: Path | None = None,
                   progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Everything up to the in-memory dataset; raises ``InputError`` on bad input."""
+    """Everything up to the assembled quads; raises ``InputError`` on bad input."""
     timings: dict[str, float] = {}
     with _timed(timings, "read", progress):
         corpus = read_corpus(reports)
@@ -57,15 +69,16 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     with _timed(timings, "evidence check", progress):
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
-        dataset = assemble(corpus, facts, evidence, data)
-    return BuildResult(corpus, facts, dataset, timings, extraction.skipped)
+        quads = assemble(corpus, facts, evidence, data)
+    return BuildResult(corpus, facts, quads, timings, extraction.skipped)
 
 
 def build_info(result: BuildResult) -> dict:
     return {
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
-        "quads": len(result.dataset),
+        "quads": len(result.quads),
         "facts": len(result.facts),
+        "skipped rows": len([s for s in result.skipped if not s.reason.startswith("repaired")]),
     }
 
 
@@ -73,31 +86,45 @@ def write_outputs(result: BuildResult, out: Path,
                   progress: Callable[[str], None] = lambda _: None) -> None:
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
-            result.dataset.serialize(folder / TRIG, format="trig")
+            rdfio.write(result.ox_quads, folder / TRIG, "trig")
         (folder / INFO).write_text(json.dumps(build_info(result), indent=2, sort_keys=True) + "\n",
                                    encoding="utf-8")
 
     write_build(out, writer)
 
 
-def summarize(dataset: Dataset) -> dict[str, Counter]:
+def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:
     """Entities by type, facts by predicate and evidence by report, outside the ontology graph.
 
     A fact stated by several reports counts once; its evidence counts once per report line.
     """
     typed, triples, evidence = set(), set(), Counter()
-    for s, p, o, g in dataset.quads((None, None, None, None)):
-        graph = getattr(g, "identifier", g)
-        if graph is None or graph == ONTOLOGY_GRAPH:
+    rdf_type, evidence_ns = str(RDF.type), str(EVIDENCE)
+    ontology, report_class = str(ONTOLOGY_GRAPH), str(SK.Report)
+    for quad in quads:
+        graph = quad.graph_name
+        if isinstance(graph, ox.DefaultGraph) or graph.value == ontology:
             continue
-        if str(s).startswith(str(EVIDENCE)):
-            if p == RDF.type:
-                evidence[str(graph).rsplit("/", 1)[-1]] += 1
-        elif p == RDF.type:
-            if o != SK.Report:
-                typed.add((s, o))
+        subject, predicate = quad.subject.value, quad.predicate.value
+        if subject.startswith(evidence_ns):
+            if predicate == rdf_type:
+                evidence[graph.value.rsplit("/", 1)[-1]] += 1
+        elif predicate == rdf_type:
+            if quad.object.value != report_class:
+                typed.add((subject, quad.object.value))
         else:
-            triples.add((s, p, o))
-    entities = Counter(str(o).rsplit("#", 1)[-1] for _, o in typed)
-    facts = Counter(dataset.namespace_manager.qname(p) for _, p, _ in triples)
+            triples.add((subject, predicate, quad.object))
+    entities = Counter(o.rsplit("#", 1)[-1] for _, o in typed)
+    facts = Counter(_qname(p) for _, p, _ in triples)
     return {"entities by type": entities, "facts by predicate": facts, "evidence by report": evidence}
+
+
+def _qname(iri: str) -> str:
+    for prefix, namespace in rdfio.PREFIXES.items():
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def skipped_summary(skipped: list[Skipped]) -> Counter:
+    return Counter(("repaired" if s.reason.startswith("repaired") else "skipped", s.table) for s in skipped)

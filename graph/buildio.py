@@ -15,8 +15,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from rdflib import Dataset
-
 from sensekg.loaders.errors import InputError
 
 TRIG = "sensekg.trig"
@@ -66,15 +64,11 @@ def resolve_graph_path(graph: str | Path) -> Path:
     return path
 
 
-def load_dataset(graph: str | Path) -> Dataset:
-    path = resolve_graph_path(graph)
-    dataset = Dataset()
-    try:
-        dataset.parse(path, format="trig")
-    except Exception as exc:  # rdflib raises many parser exception types
-        raise InputError(f"the built graph is corrupt ({type(exc).__name__}: {exc}); "
-                         "rebuild it with `sensekg build`", path=path) from None
-    return dataset
+def load_quads(graph: str | Path) -> list:
+    """The quads of a build folder (or TriG file), read with pyoxigraph."""
+    from . import rdfio
+
+    return rdfio.read(resolve_graph_path(graph))
 
 
 def read_info(graph: str | Path) -> dict:

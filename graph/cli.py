@@ -13,7 +13,7 @@ import click
 
 from sensekg.loaders.errors import InputError
 
-from .buildio import load_dataset
+from .buildio import load_quads
 
 DEFAULT_BUILD = Path("build")
 graph_option = click.option(
@@ -56,14 +56,20 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool) -> No
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
-    from .build import build_dataset, summarize, write_outputs
+    from .build import build_dataset, skipped_summary, summarize, write_outputs
 
     progress = (lambda _: None) if quiet else _progress
     result = build_dataset(reports, data=data, progress=progress)
     write_outputs(result, out, progress=progress)
-    click.echo(f"Built {out / 'sensekg.trig'}: {len(result.dataset)} quads from "
+    click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
-    _print_summary(summarize(result.dataset))
+    _print_summary(summarize(result.ox_quads))
+    rows = skipped_summary(result.skipped)
+    if rows:
+        click.echo(f"\ntable rows skipped or repaired ({sum(rows.values())}; "
+                   "see `sensekg check` for each line):")
+        for (kind, table), count in sorted(rows.items()):
+            click.echo(f"  {count:6d}  {kind:8s}  {table}")
     timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
     click.echo(f"Timings: {timings}")
 
@@ -79,9 +85,10 @@ def _print_summary(summary: dict) -> None:
 @graph_option
 def validate(graph_dir: Path) -> None:
     """Check the built graph against the SHACL shapes; exit 1 on violations."""
-    from .validate import format_report, union_graph, validate_graph
+    from .rdfio import rdflib_graph
+    from .validate import format_report, validate_graph
 
-    graph = union_graph(load_dataset(graph_dir))
+    graph = rdflib_graph(load_quads(graph_dir))
     report = validate_graph(graph)
     click.echo(format_report(report, graph))
     if not report.conforms:
@@ -98,7 +105,7 @@ def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
     """Export the built graph; triple formats (ttl, nt) merge the named graphs."""
     from .export import export as do_export
 
-    do_export(load_dataset(graph_dir), fmt, output)
+    do_export(load_quads(graph_dir), fmt, output)
     if output is not None:
         click.echo(f"Wrote {output} ({fmt}).", err=True)
 
@@ -114,11 +121,10 @@ def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
     The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
     """
     from .query import read_query, render, select
-    from .validate import union_graph
+    from .rdfio import store
 
-    graph = union_graph(load_dataset(graph_dir))
-    columns, rows = select(graph, read_query(query_or_file))
-    click.echo(render(columns, rows, graph, fmt))
+    columns, rows = select(store(load_quads(graph_dir)), read_query(query_or_file))
+    click.echo(render(columns, rows, fmt))
 
 
 @main.command()
@@ -127,10 +133,10 @@ def stats(graph_dir: Path) -> None:
     """Counts of the built graph: quads, graphs, entities by type, facts, evidence by report."""
     from .build import summarize
 
-    dataset = load_dataset(graph_dir)
-    graphs = {getattr(g, "identifier", g) for *_, g in dataset.quads((None, None, None, None))}
-    click.echo(f"{len(dataset)} quads in {len(graphs)} named graphs.")
-    _print_summary(summarize(dataset))
+    quads = load_quads(graph_dir)
+    graphs = {q.graph_name for q in quads}
+    click.echo(f"{len(quads)} quads in {len(graphs)} named graphs.")
+    _print_summary(summarize(quads))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Exporting the built dataset in the formats users ask for, written atomically."""
+"""Exporting the built graph in the formats users ask for, written atomically."""
 
 from __future__ import annotations
 
@@ -7,27 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rdflib import Dataset
+from . import rdfio
 
-from .validate import union_graph
-
-# format name -> (rdflib serializer, keeps named graphs)
-FORMATS = {
-    "ttl": ("turtle", False),
-    "trig": ("trig", True),
-    "nt": ("nt", False),
-    "nq": ("nquads", True),
-    "jsonld": ("json-ld", True),
-}
-
-
-def serialize(dataset: Dataset, fmt: str) -> bytes:
-    """Triple formats get the union of all graphs; quad formats keep each named graph."""
-    serializer, keeps_graphs = FORMATS[fmt]
-    source = dataset if keeps_graphs else union_graph(dataset)
-    kwargs = {"auto_compact": True} if fmt == "jsonld" else {}
-    data = source.serialize(format=serializer, encoding="utf-8", **kwargs)
-    return data if isinstance(data, bytes) else data.encode("utf-8")
+FORMATS = tuple(rdfio.FORMATS)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -43,8 +25,9 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def export(dataset: Dataset, fmt: str, output: Path | None) -> None:
-    data = serialize(dataset, fmt)
+def export(quads: list, fmt: str, output: Path | None) -> None:
+    """Triple formats (ttl, nt) get the union of all graphs; quad formats keep each named graph."""
+    data = rdfio.write(quads, None, fmt)
     if output is None:
         sys.stdout.buffer.write(data)
     else:

@@ -7,10 +7,13 @@ import io
 import json
 from pathlib import Path
 
-from rdflib import Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError
+
+from .rdfio import from_ox, to_ox
 
 PREFIXES = {
     "sk": "https://w3id.org/sensekg/ontology#",
@@ -45,18 +48,24 @@ def with_prefixes(text: str) -> str:
     return missing + text
 
 
-def select(graph: Graph, text: str, bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run a SELECT; parameters go in as bindings, never into the query text."""
+def select(store: ox.Store, text: str,
+           bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
+    """Run a SELECT over the union of all graphs; parameters are substituted as RDF terms,
+    never pasted into the query text."""
+    substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
     try:
-        result = graph.query(with_prefixes(text), initBindings=bindings or {})
-    except Exception as exc:  # pyparsing and rdflib raise several types for bad SPARQL
+        result = store.query(with_prefixes(text), use_default_graph_as_union=True,
+                             substitutions=substitutions or None)
+    except SyntaxError as exc:
         raise InputError(f"malformed SPARQL: {exc}") from None
-    if result.type != "SELECT":
-        raise InputError(f"only SELECT queries are answered here, not {result.type}")
-    return [str(v) for v in result.vars], [tuple(row) for row in result]
+    if not isinstance(result, ox.QuerySolutions):
+        raise InputError("only SELECT queries are answered here")
+    columns = [v.value for v in result.variables]
+    rows = [tuple(None if cell is None else from_ox(cell) for cell in solution) for solution in result]
+    return columns, rows
 
 
-def show(value: Node | None, graph: Graph) -> str:
+def show(value: Node | None) -> str:
     if value is None:
         return ""
     if isinstance(value, URIRef):
@@ -67,8 +76,8 @@ def show(value: Node | None, graph: Graph) -> str:
     return str(value) if isinstance(value, Literal) else value.n3()
 
 
-def render(columns: list[str], rows: list[tuple], graph: Graph, fmt: str = "table") -> str:
-    cells = [[show(v, graph) for v in row] for row in rows]
+def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
+    cells = [[show(v) for v in row] for row in rows]
     if fmt == "json":
         records = [dict(zip(columns, row, strict=True)) for row in cells]
         return json.dumps(records, indent=2, ensure_ascii=False)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, RDFS, Dataset, Graph, URIRef
+from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
@@ -30,15 +30,6 @@ class Violation:
 class ValidationReport:
     conforms: bool
     violations: list[Violation] = field(default_factory=list)
-
-
-def union_graph(dataset: Dataset) -> Graph:
-    graph = Graph()
-    for prefix, namespace in dataset.namespaces():
-        graph.bind(prefix, namespace)
-    for s, p, o, _ in dataset.quads((None, None, None, None)):
-        graph.add((s, p, o))
-    return graph
 
 
 def shapes_graph() -> Graph:

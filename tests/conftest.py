@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from rdflib import Graph
 
 from sensekg.graph.build import BuildResult, build_dataset, write_outputs
-from sensekg.graph.validate import union_graph
+from sensekg.graph.rdfio import rdflib_graph
 from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.reports import locate_reports
 
@@ -32,7 +32,7 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
 @pytest.fixture(scope="session")
 def graph(built) -> Graph:
     """The union of all named graphs of the real build, ontology included."""
-    return union_graph(built[0].dataset)
+    return rdflib_graph(built[0].ox_quads)
 
 
 @pytest.fixture
