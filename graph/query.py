@@ -50,12 +50,11 @@ def with_prefixes(text: str) -> str:
 
 def select(store: ox.Store, text: str,
            bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run a SELECT over the union of all graphs; parameters are substituted as RDF terms,
-    never pasted into the query text."""
+    """Run a SELECT (the default graph is the union of all graphs); parameters are
+    substituted as RDF terms, never pasted into the query text."""
     substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
     try:
-        result = store.query(with_prefixes(text), use_default_graph_as_union=True,
-                             substitutions=substitutions or None)
+        result = store.query(with_prefixes(text), substitutions=substitutions or None)
     except SyntaxError as exc:
         raise InputError(f"malformed SPARQL: {exc}") from None
     if not isinstance(result, ox.QuerySolutions):

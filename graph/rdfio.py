@@ -122,7 +122,15 @@ def rdflib_dataset(quads: Iterable[ox.Quad]) -> Dataset:
 
 
 def store(quads: Iterable[ox.Quad]) -> ox.Store:
-    """An in-memory Oxigraph store holding the quads, for fast SPARQL."""
+    """An in-memory Oxigraph store for SPARQL: the named graphs, and their union, without
+    duplicates, as the default graph.
+
+    Oxigraph's own union default graph keeps a triple once per graph that holds it, so a fact
+    stated by three reports would answer three times; a deduplicated default graph does not.
+    """
+    quads = list(quads)
     result = ox.Store()
     result.extend(quads)
+    union = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+    result.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in union)
     return result
