@@ -127,6 +127,27 @@ def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
     click.echo(render(columns, rows, fmt))
 
 
+@main.command(name="check")
+@graph_option
+@click.option("--strict", is_flag=True, help="Exit 1 when any check finds a mismatch.")
+def check_command(graph_dir: Path, strict: bool) -> None:
+    """Check the figures against each other: segment sums, gross profit, changes, conflicts."""
+    from .check import check
+    from .rdfio import store
+
+    report = check(store(load_quads(graph_dir)))
+    findings = report.findings
+    click.echo("Compared " + ", ".join(f"{n} {what}" for what, n in report.compared.items()) + ".")
+    if not findings:
+        click.echo("The figures agree: no conflicting values, sums, gross profits or changes.")
+        return
+    click.echo(f"{len(findings)} finding(s):")
+    for finding in sorted(findings, key=lambda f: (f.kind, f.message)):
+        click.echo(f"\n[{finding.kind}] {finding.message}\n  at {finding.cites}")
+    if strict:
+        sys.exit(1)
+
+
 @main.command()
 @graph_option
 def stats(graph_dir: Path) -> None:

@@ -92,7 +92,7 @@ def parse_value(cell: str) -> Decimal | None:
     Nil marks (``–``, ``-``, ``N.A.``) give ``None``; anything else that is not one number
     raises :class:`NotANumber`, so that merged or damaged cells are never read as figures.
     """
-    text = cell.strip().replace("\u2212", "-").replace(" ", "")
+    text = cell.strip().replace("\u2212", "-")
     text = text.rstrip("*")
     if text in _NIL:
         return None
@@ -202,11 +202,15 @@ class Reading:
 
 
 def _agrees(a: Reading, b: Reading) -> bool:
+    """Two printings of one figure: equal to the coarser printed precision.
+
+    Signs are compared as magnitudes: a statement prints an expense as a deduction,
+    "(1,510,855)", where the prose says "RMB1,510.9 million"; that is one figure.
+    """
     (va, ua, pa), (vb, ub, pb) = a.normalized, b.normalized
     if ua != ub:
         return False
-    step = max(pa, pb)
-    return abs(va - vb) <= step / 2 + min(pa, pb) / 2
+    return abs(abs(va) - abs(vb)) <= max(pa, pb) / 2 + min(pa, pb) / 2
 
 
 def observation_facts(readings: list[Reading]) -> list[Fact]:

@@ -127,13 +127,33 @@ def repaired_rows(rows: Iterable[Row], columns: tuple[Column, ...]) -> Iterable[
                 index = end + 1
                 continue
         nxt = rows[index + 1] if index + 1 < len(rows) else None
+        after = rows[index + 2] if index + 2 < len(rows) else None
+        # ... but not a section heading ("Current liabilities") that the next rows fall under.
         if nxt is not None and not label and _has_values(row, columns) and label_of(nxt.cells) \
-                and not _has_values(nxt, columns) and not nxt.cells[0].rstrip().endswith(":"):
+                and not _has_values(nxt, columns) and not nxt.cells[0].rstrip().endswith(":") \
+                and (after is None or not _has_values(after, columns)):
             yield row, label_of(nxt.cells), "label taken from the line below"
             index += 2
             continue
         yield row, label, None
         index += 1
+
+
+def _qualify_repeated_labels(rows: list[tuple[Row, str, str | None]],
+                             columns: tuple[Column, ...]) -> dict[int, str]:
+    """A label printed twice in one table (Borrowings under non-current and current
+    liabilities) is qualified by the heading row above each: "Borrowings (Current liabilities)"."""
+    counts: dict[str, int] = {}
+    for row, label, _ in rows:
+        if label and _has_values(row, columns):
+            counts[label] = counts.get(label, 0) + 1
+    qualified, heading = {}, ""
+    for row, label, _ in rows:
+        if label and not _has_values(row, columns):
+            heading = label
+        elif counts.get(label, 0) > 1 and heading:
+            qualified[row.line] = f"{label} ({heading})"
+    return qualified
 
 
 def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
@@ -149,7 +169,9 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
         raise InputError(f"table {spec.id}: subject {spec.subject!r} is not in the registry", path=spec.where)
     readings, skipped = [], []
     skip = {s.casefold() for s in spec.skip}
-    for row, label, repair in repaired_rows(table.rows, spec.columns):
+    rows = list(repaired_rows(table.rows, spec.columns))
+    qualified = _qualify_repeated_labels(rows, spec.columns)
+    for row, label, repair in rows:
         cells = [row.cells[c.cell] for c in spec.columns if c.cell < len(row.cells)]
         if not any(looks_numeric(cell) for cell in cells):
             continue  # a heading, unit or period row
@@ -175,7 +197,7 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
                 skipped.append(Skipped(spec.id, spec.report, row.line, f"repaired: OCR figure {cell!r}"))
             if value is None:
                 continue
-            row_name = "Revenue" if segment else spec.rename.get(label, label)
+            row_name = "Revenue" if segment else spec.rename.get(label, qualified.get(row.line, label))
             measure = measure_for(column.measure.format(row=row_name), data)
             citations = (Citation(spec.report, row.line, cell),)
             printed = row.cells[0].strip() or label
