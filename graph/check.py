@@ -127,8 +127,9 @@ def _segment_sums(index) -> tuple[list[Finding], int]:
         tolerance = sum(p.step for p in parts) + total.step
         if abs(summed - total.normalized) > tolerance:
             findings.append(Finding(
-                "segment sum", f"segment revenues for {period} ({scheme} segments) sum to {summed:,} but total "
-                f"revenue is {total.normalized:,}", " ".join([total.cites] + [p.cites for p in parts])))
+                "segment sum",
+                f"segment revenues for {period} ({scheme} segments) sum to {summed:,} but total revenue is "
+                f"{total.normalized:,}", " ".join([total.cites] + [p.cites for p in parts])))
     return findings, count
 
 
