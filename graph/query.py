@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -48,13 +49,32 @@ def with_prefixes(text: str) -> str:
     return missing + text
 
 
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def bind(text: str, bindings: dict[str, Node] | None) -> str:
+    """Bind parameters with a ``VALUES`` block at the start of the WHERE clause.
+
+    Values are RDF terms serialised by Oxigraph (N-Triples syntax, every quote, brace and
+    newline escaped), so a value never becomes query syntax. At the start of the group the
+    bound variables are visible to the group's FILTERs, unlike a trailing VALUES clause.
+    (Oxigraph's own substitutions only reach projected variables.)
+    """
+    if not bindings:
+        return text
+    match = _WHERE.search(text)
+    if match is None:
+        raise InputError("a query that takes parameters needs a WHERE { ... } clause")
+    names = " ".join(f"?{name}" for name in bindings)
+    terms = " ".join(str(to_ox(value)) for value in bindings.values())
+    return f"{text[:match.end()]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[match.end():]}"
+
+
 def select(store: ox.Store, text: str,
            bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run a SELECT (the default graph is the union of all graphs); parameters are
-    substituted as RDF terms, never pasted into the query text."""
-    substitutions = {ox.Variable(k): to_ox(v) for k, v in (bindings or {}).items()}
+    """Run a SELECT; the default graph is the union of all graphs."""
     try:
-        result = store.query(with_prefixes(text), substitutions=substitutions or None)
+        result = store.query(bind(with_prefixes(text), bindings))
     except SyntaxError as exc:
         raise InputError(f"malformed SPARQL: {exc}") from None
     if not isinstance(result, ox.QuerySolutions):

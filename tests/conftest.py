@@ -66,3 +66,19 @@ def select(graph: Graph, query: str, **bindings) -> list[tuple]:
         PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
     """
     return [tuple(row) for row in graph.query(prefixes + query, initBindings=bindings)]
+
+
+@pytest.fixture(scope="session")
+def store(built):
+    """The real build in an Oxigraph store (the default graph is the union of all graphs)."""
+    from sensekg.graph.rdfio import store as make_store
+
+    return make_store(built[0].ox_quads)
+
+
+def rows(store, query: str, **bindings) -> list[tuple]:
+    """SELECT rows as plain strings (None for unbound), with parameters bound, not pasted."""
+    from sensekg.graph.query import select as run
+
+    _, found = run(store, query, bindings)
+    return [tuple(None if v is None else str(v) for v in row) for row in found]

@@ -1,0 +1,140 @@
+"""Figures as observations on the real reports (issue 4): every table family and every trap."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import rows
+
+from sensekg.loaders.observations import NotANumber, parse_value, repair_number
+
+FIGURE = """
+SELECT ?value ?unit ?normalized (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS ?cites) WHERE {
+  ?o sk:measure ?measure ; sk:observedSubject ?subject ; sk:periodLabel ?period ;
+     sk:value ?value ; sk:unit ?unit ; sk:normalizedValue ?normalized .
+  OPTIONAL { ?o sk:segment ?seg }
+  OPTIONAL { ?o sk:baselinePeriod ?base }
+  FILTER(COALESCE(?seg, "none") = ?segment && !BOUND(?base))
+  ?e rdf:subject ?o ; rdf:predicate sk:value ; prov:wasDerivedFrom ?r ; sk:line ?line .
+  BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?cite)
+} GROUP BY ?value ?unit ?normalized"""
+
+
+def figure(store, measure: str, period: str, segment: str | None = None, subject: str = "sensetime"):
+    from rdflib import Literal, URIRef
+
+    found = rows(store, FIGURE, measure=URIRef(f"https://w3id.org/sensekg/measure/{measure}"),
+                 subject=URIRef(f"https://w3id.org/sensekg/id/{subject}"), period=Literal(period),
+                 segment=URIRef(f"https://w3id.org/sensekg/id/{segment}") if segment else Literal("none"))
+    assert len(found) == 1, found
+    value, unit, normalized, cites = found[0]
+    return Decimal(value), unit, Decimal(normalized), set(cites.split())
+
+
+def test_interim_summary_column_headed_2023_holds_h1_2025(store):
+    value, unit, normalized, cites = figure(store, "revenue", "H1 2025")
+    assert (value, unit, normalized) == (Decimal("2358198"), "RMB thousand", Decimal("2358198000"))
+    assert "interim-results-2025h1:27" in cites  # the Financial Summary row under the "2023" header
+    period_evidence = rows(store, """
+        SELECT ?line WHERE { ?o sk:measure measure:revenue ; sk:periodLabel "H1 2025" ; sk:value ?v .
+          FILTER(?v = 2358198)
+          ?e rdf:subject ?o ; rdf:predicate sk:periodLabel ; sk:line ?line ;
+             prov:wasDerivedFrom report:interim-results-2025h1 }""")
+    assert ("21",) in period_evidence  # "Six months ended June 30, 2025" dates the column
+
+
+def test_same_figure_at_several_precisions_is_one_observation(store):
+    value, unit, normalized, cites = figure(store, "revenue", "FY2024")
+    assert (value, unit) == (Decimal("3772101"), "RMB thousand")
+    # Financial Summary, MD&A table, segment total (RMB million), income statement, prose
+    assert {"annual-results-2024:27", "annual-results-2024:170", "annual-results-2024:206",
+            "annual-results-2024:474", "annual-results-2024:198"} <= cites
+
+
+def test_segment_revenue_in_rmb_million(store):
+    assert figure(store, "revenue", "FY2024", "segment-2024-generative-ai")[:2] == (Decimal("2404.0"), "RMB million")
+    assert figure(store, "revenue", "H1 2025", "segment-2025-generative-ai")[:2] == (Decimal("1815.5"), "RMB million")
+    assert figure(store, "revenue", "H1 2025", "segment-2025-x-businesses")[0] == Decimal("106.7")
+
+
+def test_parentheses_are_negative_percentages_included(store):
+    assert figure(store, "loss-for-the-period", "H1 2025")[0] == Decimal("-1489270")
+    assert figure(store, "loss-for-the-period-as-a-percentage-of-revenue", "H1 2025")[:2] == (Decimal("-63.2"), "%")
+
+
+def test_units_are_normalised_to_the_base_unit(store):
+    _, unit, normalized, _ = figure(store, "revenue", "FY2018")
+    assert (unit, normalized) == ("RMB million", Decimal("1853400000"))
+    value, unit, normalized, _ = figure(store, "june-2024-placing-proceeds-planned-use-all-purposes", "FY2024")
+    assert (value, unit, normalized) == (Decimal("1995.1"), "HK$ million", Decimal("1995100000"))
+
+
+def test_cash_and_cash_equivalents_are_not_cash_reserves(store):
+    assert figure(store, "cash-and-cash-equivalents", "2025-06-30")[:2] == (Decimal("11168.4"), "RMB million")
+    assert figure(store, "cash-reserves", "2025-06-30")[:2] == (Decimal("13158.4"), "RMB million")
+
+
+def test_ebitda_total_row_takes_its_label_from_the_line_below(store):
+    value, _, _, cites = figure(store, "ebitda", "FY2024")
+    assert value == Decimal("-3143053") and "annual-results-2024:289" in cites
+
+
+def test_cost_of_sales_by_nature_and_geography(store):
+    assert figure(store, "cost-of-sales-aidc-operation-costs", "FY2024")[0] == Decimal("124.7")
+    assert figure(store, "revenue-mainland-china", "H1 2025")[0] == Decimal("2176347")
+
+
+def test_balance_sheet_labels_printed_twice_are_qualified_by_section(store):
+    assert figure(store, "borrowings-non-current-liabilities", "2024-12-31")[0] == Decimal("4681464")
+    assert figure(store, "borrowings-current-liabilities", "2024-12-31")[0] == Decimal("1240334")
+
+
+def test_cash_flow_summary_and_statement(store):
+    assert figure(store, "net-cash-used-in-operating-activities", "H1 2025")[0] == Decimal("-639485")
+
+
+def test_sustainability_appendix_columns_run_backwards_and_agree_with_the_body(store):
+    value, unit, _, cites = figure(store, "scope-2-emissions", "FY2024")
+    assert (value, unit) == (Decimal("83660.4"), "tCO2e")
+    assert len({c for c in cites if c.startswith("sustainability-report-2024:")}) >= 2
+    assert figure(store, "scope-1-emissions", "FY2022")[0] == Decimal("169.6")
+
+
+def test_prospectus_cities_and_customers(store):
+    assert figure(store, "cities-served", "2021-06-30")[0] == Decimal("119")
+    assert figure(store, "customers", "2021-06-30")[0] == Decimal("2400")
+
+
+def test_merged_ocr_rows_are_counted_never_read(built):
+    skipped = [s for s in built[0].skipped if s.table == "ir2025-balance-sheet"]
+    assert any(s.reason.startswith("not one figure") for s in skipped)
+    repaired = [s for s in built[0].skipped if "OCR figure" in s.reason]
+    assert {s.line for s in repaired} >= {227} or repaired, repaired
+
+
+def test_the_reports_agree_with_themselves(store):
+    from sensekg.graph.check import check
+
+    report = check(store)
+    assert report.findings == []
+    assert report.compared["segment sums"] >= 4 and report.compared["year-over-year changes"] >= 20
+
+
+@pytest.mark.parametrize(("cell", "value"), [
+    ("(1,234.5)", Decimal("-1234.5")), ("(63.2)", Decimal("-63.2")), ("-33.7%", Decimal("-33.7")),
+    ("3,772,101", Decimal("3772101")), ("–", None), ("N.A.", None), ("_", None),
+])
+def test_parse_value(cell, value):
+    assert parse_value(cell) == value
+
+
+@pytest.mark.parametrize("cell", ["51,417 16,372,739", "(-,,, -, -, -", "RMB'000", "(60)201)"])
+def test_merged_or_damaged_cells_are_not_numbers(cell):
+    with pytest.raises(NotANumber):
+        parse_value(cell)
+
+
+def test_dotted_thousands_are_repaired():
+    assert repair_number("(1.452.102)") == "(1,452,102)"
+    assert repair_number("1.45") is None
