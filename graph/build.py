@@ -18,7 +18,7 @@ from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
-from sensekg.loaders.registry import load_registry
+from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reports import Corpus, read_corpus
 from sensekg.loaders.statements import statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
@@ -35,6 +35,7 @@ class BuildResult:
     quads: set[Quad]
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
+    duplicates: list = field(default_factory=list)
 
     @cached_property
     def ox_quads(self) -> list[ox.Quad]:
@@ -70,7 +71,7 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
         quads = assemble(corpus, facts, evidence, data)
-    return BuildResult(corpus, facts, quads, timings, extraction.skipped)
+    return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry))
 
 
 def build_info(result: BuildResult) -> dict:
@@ -128,3 +129,20 @@ def _qname(iri: str) -> str:
 
 def skipped_summary(skipped: list[Skipped]) -> Counter:
     return Counter(("repaired" if s.reason.startswith("repaired") else "skipped", s.table) for s in skipped)
+
+
+def per_report(quads: Iterable[ox.Quad]) -> tuple[dict[str, Counter], dict[str, Counter]]:
+    """Entities by type, and observations by measure, in each report's named graph."""
+    types: dict[str, Counter] = {}
+    measured: dict[str, Counter] = {}
+    rdf_type, measure, ontology = str(RDF.type), str(SK.measure), str(ONTOLOGY_GRAPH)
+    for quad in quads:
+        graph = quad.graph_name
+        if isinstance(graph, ox.DefaultGraph) or graph.value == ontology:
+            continue
+        report = graph.value.rsplit("/", 1)[-1]
+        if quad.predicate.value == rdf_type and not quad.subject.value.startswith(str(EVIDENCE)):
+            types.setdefault(report, Counter())[quad.object.value.rsplit("#", 1)[-1]] += 1
+        elif quad.predicate.value == measure:
+            measured.setdefault(report, Counter())[_qname(quad.object.value)] += 1
+    return types, measured

@@ -70,6 +70,12 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool) -> No
                    "see `sensekg check` for each line):")
         for (kind, table), count in sorted(rows.items()):
             click.echo(f"  {count:6d}  {kind:8s}  {table}")
+    if result.duplicates:
+        click.echo(f"\nsuspected duplicates ({len(result.duplicates)}): labels that differ only in case, "
+                   "punctuation or a legal suffix; merge them, or list each under the other's `distinct`")
+        for first, second in result.duplicates:
+            click.echo(f"  {first.id} ({first.label!r}, {first.type}) ~ "
+                       f"{second.id} ({second.label!r}, {second.type})")
     timings = ", ".join(f"{stage} {seconds:.2f}s" for stage, seconds in result.timings.items())
     click.echo(f"Timings: {timings}")
 
@@ -150,14 +156,29 @@ def check_command(graph_dir: Path, strict: bool) -> None:
 
 @main.command()
 @graph_option
-def stats(graph_dir: Path) -> None:
-    """Counts of the built graph: quads, graphs, entities by type, facts, evidence by report."""
-    from .build import summarize
+@click.option("--measures", is_flag=True, help="Also list observations by report and measure.")
+def stats(graph_dir: Path, measures: bool) -> None:
+    """Counts of the built graph: entities by family and report, facts, evidence, observations."""
+    from .build import per_report, summarize
 
     quads = load_quads(graph_dir)
     graphs = {q.graph_name for q in quads}
     click.echo(f"{len(quads)} quads in {len(graphs)} named graphs.")
     _print_summary(summarize(quads))
+    types, measured = per_report(quads)
+    reports = sorted(types)
+    families = sorted({t for counts in types.values() for t in counts})
+    click.echo("\nentities by family and report (a thing stated by two reports counts in both):")
+    click.echo(f"  {'family':22s}" + "".join(f"{r[:14]:>16s}" for r in reports))
+    for family in families:
+        click.echo(f"  {family:22s}" + "".join(f"{types[r][family]:16d}" for r in reports))
+    click.echo("\nobservations by report: " + ", ".join(f"{r} {sum(measured.get(r, {}).values())}"
+                                                    for r in reports))
+    if measures:
+        for report in reports:
+            click.echo(f"\n{report}:")
+            for name, count in sorted(measured.get(report, {}).items()):
+                click.echo(f"  {count:5d}  {name}")
 
 
 if __name__ == "__main__":

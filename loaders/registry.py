@@ -27,6 +27,7 @@ class Entity:
     aliases: tuple[str, ...]
     source: str
     reports: tuple[str, ...] = ()  # where to look for mentions; empty means every report
+    distinct: tuple[str, ...] = ()  # ids known to be other things despite a similar label
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -112,10 +113,39 @@ def load_registry(folder: Path | None = None) -> Registry:
             if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
                 raise InputError(f"entity {entity_id!r}: reports must be a list of report ids",
                                  path=path, line=line)
-            unknown = set(body) - {"type", "label", "alt", "note", "reports"}
+            distinct = body.get("distinct", [])
+            unknown = set(body) - {"type", "label", "alt", "note", "reports", "distinct"}
             if unknown:
                 raise InputError(f"entity {entity_id!r} has unknown keys {sorted(unknown)}",
                                  path=path, line=line)
             aliases = tuple(dict.fromkeys(a for a in aliases if a != label))
-            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}", tuple(reports)))
+            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}", tuple(reports),
+                                   tuple(distinct)))
     return Registry(entities)
+
+
+_LEGAL_SUFFIX = re.compile(
+    r"\b(co\.?,?\s*ltd\.?|company limited|limited|ltd\.?|inc\.?|incorporated|llp|corporation|corp\.?|plc)"
+    r"\s*$",
+    re.IGNORECASE)
+
+
+def label_key(label: str) -> str:
+    """A label without case, punctuation, spacing or a trailing legal suffix."""
+    bare = _LEGAL_SUFFIX.sub("", label.strip())
+    return re.sub(r"[^\w]+", "", bare.casefold())
+
+
+def suspected_duplicates(registry: Registry) -> list[tuple[Entity, Entity]]:
+    """Pairs of entities whose labels differ only in case, punctuation or a legal suffix,
+    unless one lists the other under ``distinct`` in the registry."""
+    by_key: dict[str, list[Entity]] = defaultdict(list)
+    for entity in registry:
+        by_key[label_key(entity.label)].append(entity)
+    pairs = []
+    for group in by_key.values():
+        for i, first in enumerate(group):
+            for second in group[i + 1:]:
+                if second.id not in first.distinct and first.id not in second.distinct:
+                    pairs.append((first, second))
+    return pairs

@@ -127,3 +127,26 @@ def test_two_anchors_of_one_fact_on_one_line_give_one_covering_quote(reports_dir
     assert len(quotes) == 1
     (quote,) = quotes
     assert quote.startswith("The tower was awarded the LEED Gold") and "WELL Gold certification" in quote
+
+
+def test_suspected_duplicates_differ_only_in_case_punctuation_or_legal_suffix(tmp_path):
+    from sensekg.loaders.registry import suspected_duplicates
+
+    entities = ENTITIES + """
+[acme-ltd]
+type = "Company"
+label = "ACME Co., Ltd."
+
+[acme-robot-2]
+type = "Product"
+label = "Acme-Robot"
+distinct = ["acme-robot"]
+"""
+    registry = load_registry(write(tmp_path / "data", entities, ""))
+    assert {(a.id, b.id) for a, b in suspected_duplicates(registry)} == {("acme", "acme-ltd")}
+
+
+def test_the_real_registry_has_no_unexplained_suspected_duplicates():
+    from sensekg.loaders.registry import suspected_duplicates
+
+    assert suspected_duplicates(load_registry()) == []
