@@ -133,6 +133,131 @@ def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
     click.echo(render(columns, rows, fmt))
 
 
+FORMATS = click.Choice(["table", "csv", "json", "md"])
+
+
+def _output(store, columns: list[str], rows: list[tuple], fmt: str, iris: bool) -> None:
+    from .query import render
+    from .runner import with_labels
+
+    click.echo(render(columns, rows if iris else with_labels(store, rows), fmt))
+
+
+@main.group()
+def query() -> None:
+    """Saved queries: list, show, run, and the catalogue."""
+
+
+@query.command(name="list")
+def query_list() -> None:
+    """Name, summary and parameters of every saved query."""
+    from .saved import load_saved
+
+    for saved in load_saved().values():
+        params = " ".join(f"--param {p.name}=…{' (optional)' if p.optional else ''}" for p in saved.params)
+        click.echo(f"{saved.name:32s} {saved.summary}" + (f"\n{'':32s}   {params}" if params else ""))
+
+
+@query.command(name="show")
+@click.argument("name")
+def query_show(name: str) -> None:
+    """Print a saved query with its description."""
+    from .saved import get_saved
+
+    click.echo(get_saved(name).text.rstrip())
+
+
+@query.command(name="run")
+@click.argument("name")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="A parameter; an entity may be given by IRI, id:slug, label or alias.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@graph_option
+def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, graph_dir: Path) -> None:
+    """Run a saved query, e.g. `sensekg query run certifications --param entity=SenseAuto`."""
+    from .rdfio import store as make_store
+    from .runner import run_saved
+    from .saved import get_saved
+
+    given = {}
+    for pair in params:
+        if "=" not in pair:
+            raise InputError(f"--param {pair!r}: expected NAME=VALUE")
+        key, value = pair.split("=", 1)
+        given[key.strip()] = value
+    saved = get_saved(name)
+    store = make_store(load_quads(graph_dir))
+    columns, rows = run_saved(store, saved, given)
+    _output(store, columns, rows, fmt, iris)
+
+
+@query.command(name="catalogue")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="Write the Markdown catalogue here (default: standard output).")
+def query_catalogue(output: Path | None) -> None:
+    """The Markdown catalogue of saved queries, generated from their headers."""
+    from .export import write_atomic
+    from .saved import catalogue, load_saved
+
+    text = catalogue(load_saved())
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text.encode("utf-8"))
+
+
+WHY = """
+SELECT ?subject ?predicate ?object ?source ?quote WHERE {
+  { ?e rdf:subject ?entity } UNION { ?e rdf:object ?entity }
+  ?e rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object ;
+     prov:wasDerivedFrom ?report ; sk:line ?line ; sk:quote ?quote .
+  BIND(CONCAT(STRAFTER(STR(?report), "/report/"), ":", STR(?line)) AS ?source)
+} ORDER BY ?predicate ?object ?source"""
+
+SEARCH = """
+SELECT DISTINCT ?entity ?label ?type ?matched WHERE {
+  ?entity rdfs:label|skos:altLabel ?matched .
+  FILTER(CONTAINS(LCASE(STR(?matched)), LCASE(STR(?text))))
+  FILTER(STRSTARTS(STR(?entity), "https://w3id.org/sensekg/id/") && !STRSTARTS(STR(?entity),
+         "https://w3id.org/sensekg/id/obs-"))
+  ?entity rdfs:label ?label ; a ?t . FILTER(STRSTARTS(STR(?t), STR(sk:)))
+  BIND(STRAFTER(STR(?t), "#") AS ?type)
+} ORDER BY STRLEN(STR(?label)) ?label LIMIT 50"""
+
+
+@main.command()
+@click.argument("entity")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@graph_option
+def why(entity: str, fmt: str, iris: bool, graph_dir: Path) -> None:
+    """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote."""
+    from .query import select
+    from .rdfio import store as make_store
+    from .runner import resolve_entity
+
+    store = make_store(load_quads(graph_dir))
+    columns, rows = select(store, WHY, {"entity": resolve_entity(store, entity, "ENTITY")})
+    _output(store, columns, rows, fmt, iris)
+
+
+@main.command()
+@click.argument("text")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@graph_option
+def search(text: str, fmt: str, graph_dir: Path) -> None:
+    """Find entities whose label or alias contains TEXT (case-insensitive)."""
+    from rdflib import Literal
+
+    from .query import render, select
+    from .rdfio import store as make_store
+
+    store = make_store(load_quads(graph_dir))
+    columns, rows = select(store, SEARCH, {"text": Literal(text)})
+    click.echo(render(columns, rows, fmt))
+
+
 @main.command(name="check")
 @graph_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any check finds a mismatch.")

@@ -97,6 +97,11 @@ def show(value: Node | None) -> str:
 
 def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
     cells = [[show(v) for v in row] for row in rows]
+    if fmt == "md":
+        escape = lambda v: v.replace("|", "\\|").replace("\n", " ")  # noqa: E731
+        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+        lines += ["| " + " | ".join(escape(v) for v in row) + " |" for row in cells]
+        return "\n".join(lines)
     if fmt == "json":
         records = [dict(zip(columns, row, strict=True)) for row in cells]
         return json.dumps(records, indent=2, ensure_ascii=False)
