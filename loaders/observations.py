@@ -107,12 +107,10 @@ def parse_value(cell: str) -> Decimal | None:
     return -value if negative else value
 
 
-def repair_number(cell: str) -> str | None:
-    """An OCR-damaged figure that has one sure reading: ``(1.452.102)`` for ``(1,452,102)``."""
-    text = cell.strip()
-    if _DOTTED_THOUSANDS.match(text):
-        return text.replace(".", ",")
-    return None
+def looks_dotted(cell: str) -> bool:
+    """``(1.452.102)``: thousands printed with dots. In these reports such cells are OCR ghosts
+    of rows printed again nearby, with garbled labels, so the row is skipped, not repaired."""
+    return bool(_DOTTED_THOUSANDS.match(cell.strip()))
 
 
 def looks_numeric(cell: str) -> bool:

@@ -18,7 +18,7 @@ from pathlib import Path
 from ..datafiles import data_dir, read_toml, table_lines
 from ..errors import InputError
 from ..facts import Citation
-from ..observations import NotANumber, Reading, looks_numeric, measure_for, parse_value, period, repair_number
+from ..observations import NotANumber, Reading, looks_dotted, looks_numeric, measure_for, parse_value, period
 from ..registry import Registry
 from ..reports import Corpus, Row
 
@@ -188,13 +188,9 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
             try:
                 value = parse_value(cell)
             except NotANumber:
-                fixed = repair_number(cell)
-                if fixed is None:
-                    reason = f"not one figure: {cell[:40]!r}"
-                    skipped.append(Skipped(spec.id, spec.report, row.line, reason))
-                    break
-                value = parse_value(fixed)
-                skipped.append(Skipped(spec.id, spec.report, row.line, f"repaired: OCR figure {cell!r}"))
+                reason = "OCR-damaged figure" if looks_dotted(cell) else "not one figure"
+                skipped.append(Skipped(spec.id, spec.report, row.line, f"{reason}: {cell[:40]!r}"))
+                break
             if value is None:
                 continue
             row_name = "Revenue" if segment else spec.rename.get(label, qualified.get(row.line, label))
