@@ -38,3 +38,11 @@ def table_lines(lines: list[str], header: str) -> list[int]:
     """1-based lines where ``[header]`` or ``[[header]]`` starts, in order of appearance."""
     pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
     return [number for number, text in enumerate(lines, start=1) if pattern.match(text)]
+
+
+def array_records(path: Path, data: dict, lines: list[str], name: str) -> list[tuple[dict, str]]:
+    """The ``[[name]]`` tables of a parsed file, each with ``file:line`` for error messages."""
+    starts = table_lines(lines, name)
+    entries = data.get(name, [])
+    return [(body, f"{path}:{starts[index] if index < len(starts) else '?'}")
+            for index, body in enumerate(entries)]

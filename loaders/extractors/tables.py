@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..datafiles import data_dir, read_toml, table_lines
+from ..datafiles import array_records, data_dir, read_toml
 from ..errors import InputError
 from ..facts import Citation
 from ..observations import NotANumber, Reading, looks_dotted, looks_numeric, measure_for, parse_value, period
@@ -59,15 +59,19 @@ class Skipped:
     reason: str
 
 
-def load_specs(folder: Path | None = None) -> list[TableSpec]:
+def _tables_file(folder: Path | None) -> tuple[Path, dict, list[str]] | None:
     path = (folder or data_dir()) / "tables.toml"
     if not path.is_file():
+        return None
+    return (path, *read_toml(path))
+
+
+def load_specs(folder: Path | None = None, parsed=None) -> list[TableSpec]:
+    parsed = parsed or _tables_file(folder)
+    if parsed is None:
         return []
-    data, lines = read_toml(path)
-    starts = table_lines(lines, "table")
     specs = []
-    for index, body in enumerate(data.get("table", [])):
-        where = f"{path}:{starts[index] if index < len(starts) else '?'}"
+    for body, where in array_records(*parsed, "table"):
         try:
             unit = body.get("unit", "")
             measure = body.get("measure", "{row}")
@@ -239,19 +243,16 @@ class FigureSpec:
     where: str
 
 
-def load_figures(folder: Path | None = None) -> list[FigureSpec]:
+def load_figures(folder: Path | None = None, parsed=None) -> list[FigureSpec]:
     """``[[figure]]`` entries: a figure in prose, cited by an anchor that holds the number.
 
     The value is parsed from the anchor text at build time, never typed into the data file.
     """
-    path = (folder or data_dir()) / "tables.toml"
-    if not path.is_file():
+    parsed = parsed or _tables_file(folder)
+    if parsed is None:
         return []
-    data, lines = read_toml(path)
-    starts = table_lines(lines, "figure")
     figures = []
-    for index, body in enumerate(data.get("figure", [])):
-        where = f"{path}:{starts[index] if index < len(starts) else '?'}"
+    for body, where in array_records(*parsed, "figure"):
         try:
             period(body["period"])
             figures.append(FigureSpec(
