@@ -258,6 +258,55 @@ def search(text: str, fmt: str, graph_dir: Path) -> None:
     click.echo(render(columns, rows, fmt))
 
 
+@main.command()
+@click.argument("entity", required=False)
+@click.option("--depth", type=click.IntRange(1, 4), default=1, show_default=True, help="Hops around the entity.")
+@click.option("--types", default=None, help="Keep only these node types, e.g. Product,Partner.")
+@click.option("--predicates", default=None, help="Keep only these relations, e.g. partOf,builtOn.")
+@click.option("--max-nodes", type=click.IntRange(2, 5000), default=150, show_default=True,
+              help="Keep the nearest and best-connected nodes.")
+@click.option("--report", default=None, help="Only facts stated by this report id.")
+@click.option("--query", "query_name", default=None, help="Draw the result of a saved query instead.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of --query.")
+@click.option("--format", "fmt", type=click.Choice(["html", "svg", "png", "graphml", "gexf"]), default=None,
+              help="Output format (default: from the file name).")
+@click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@graph_option
+def viz(entity: str | None, depth: int, types: str | None, predicates: str | None, max_nodes: int,
+        report: str | None, query_name: str | None, params: tuple[str, ...], fmt: str | None, output: Path,
+        graph_dir: Path) -> None:
+    """Draw the neighbourhood of ENTITY (or a saved query's result) as HTML, SVG, PNG, GraphML or GEXF."""
+    from . import viz as drawing
+    from .rdfio import store as make_store
+    from .runner import resolve_entity, run_saved
+    from .saved import get_saved
+
+    fmt = fmt or output.suffix.lstrip(".").lower()
+    if fmt not in ("html", "svg", "png", "graphml", "gexf"):
+        raise InputError(f"-o {output}: say --format html|svg|png|graphml|gexf or use one of those suffixes")
+    if bool(entity) == bool(query_name):
+        raise InputError("give either an ENTITY or --query NAME")
+    store = make_store(load_quads(graph_dir))
+    if query_name:
+        saved = get_saved(query_name)
+        given = dict(pair.split("=", 1) for pair in params if "=" in pair)
+        columns, rows = run_saved(store, saved, given)
+        graph, focus, dropped = drawing.query_graph(store, columns, rows), "", 0
+        title, note = f"sensekg: {saved.name}", saved.summary
+    else:
+        focus = str(resolve_entity(store, entity, "ENTITY"))
+        sub = drawing.neighbourhood(store, focus, depth, set(types.split(",")) if types else None,
+                                    set(predicates.split(",")) if predicates else None, max_nodes, report)
+        graph, dropped = sub.graph, sub.dropped
+        title = f"sensekg: {graph.nodes[focus]['label']}"
+        note = f"depth {depth}" + (f", report {report}" if report else "") + \
+            (f"; {dropped} more nodes left out (--max-nodes {max_nodes})" if dropped else "")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    drawing.write(graph, focus, output, fmt, title, note)
+    click.echo(f"Wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
+               + (f"; dropped {dropped} nodes beyond --max-nodes {max_nodes}" if dropped else "") + ".")
+
+
 @main.command(name="check")
 @graph_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any check finds a mismatch.")
@@ -282,7 +331,8 @@ def check_command(graph_dir: Path, strict: bool) -> None:
 @main.command()
 @graph_option
 @click.option("--measures", is_flag=True, help="Also list observations by report and measure.")
-def stats(graph_dir: Path, measures: bool) -> None:
+@click.option("--central", is_flag=True, help="Also list the most connected partners, products and standards bodies.")
+def stats(graph_dir: Path, measures: bool, central: bool) -> None:
     """Counts of the built graph: entities by family and report, facts, evidence, observations."""
     from .build import per_report, summarize
 
@@ -299,6 +349,14 @@ def stats(graph_dir: Path, measures: bool) -> None:
         click.echo(f"  {family:22s}" + "".join(f"{types[r][family]:16d}" for r in reports))
     click.echo("\nobservations by report: " + ", ".join(f"{r} {sum(measured.get(r, {}).values())}"
                                                     for r in reports))
+    if central:
+        from .rdfio import store as make_store
+        from .viz import centrality
+
+        for family, ranked in centrality(make_store(quads)).items():
+            click.echo(f"\nmost central {family} (betweenness, degree):")
+            for label, between, degree in ranked:
+                click.echo(f"  {between:8.4f}  {degree:4d}  {label}")
     if measures:
         for report in reports:
             click.echo(f"\n{report}:")

@@ -52,6 +52,10 @@ def test_wheel_installs_a_working_console_script(wheel_env, tmp_path, reports_di
     answer = run(wheel_env, "sparql", "--graph", str(tmp_path / "b"),
                  "SELECT ?l WHERE { id:cert-senseauto-tisax-al3 rdfs:label ?l }", cwd=tmp_path)
     assert "SenseAuto: TISAX AL3 (2023)" in answer.stdout
+    page = run(wheel_env, "viz", "SenseCore", "--graph", str(tmp_path / "b"), "-o", str(tmp_path / "p.html"),
+               cwd=tmp_path)
+    assert page.returncode == 0, page.stderr
+    assert "vis.Network" in (tmp_path / "p.html").read_text(encoding="utf-8")
 
 
 def test_wheel_ships_no_generic_top_level_packages(wheel_env):
