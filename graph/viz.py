@@ -108,15 +108,14 @@ def neighbourhood(store: ox.Store, entity: str, depth: int = 1, types: set[str] 
             info[node]["type"] = kind
         # qualified facts become single edges
         qualified = {n for n, k in qualified_nodes.items() if k in QUALIFIED}
-        for node in qualified - seen_qualified:
-            seen_qualified.add(node)
-            edge = _qualified_edge(store, node, qualified_nodes[node], report)
-            if edge:
-                edges.append(edge)
-                for end in edge[:2]:
-                    if end not in distance:
-                        distance[end] = hop + 1
-                        frontier.append(end)
+        fresh = sorted(qualified - seen_qualified)
+        seen_qualified.update(fresh)
+        for edge in _qualified_edges(store, fresh, qualified_nodes, report):
+            edges.append(edge)
+            for end in edge[:2]:
+                if end not in distance:
+                    distance[end] = hop + 1
+                    frontier.append(end)
         for fact in facts:
             if not isinstance(fact.o, str) or fact.p.startswith(RDF_NS):
                 continue
@@ -184,17 +183,27 @@ def _labels(store: ox.Store, iris: set[str]) -> dict[str, str]:
     return {row["x"].value: row["l"].value for row in store.query(query)}
 
 
-def _qualified_edge(store: ox.Store, node: str, kind: str, report: str | None):
-    start, end, verb = QUALIFIED[kind]
-    facts = collect(store, [node], report)
-    links = {_local(f.p): f.o for f in facts if f.s == node and isinstance(f.o, str)}
-    if start not in links or end not in links:
-        return None
-    label = _labels(store, {node}).get(node, verb)
-    detail = label.split(": ", 1)[-1] if ": " in label else label
-    sources = [s for f in facts if f.s == node for s in f.sources]
-    return (links[start], links[end], {"label": f"{verb}: {detail}"[:60], "predicate": SK + kind,
-                                       "title": label, "evidence": _evidence_text(sources)})
+def _qualified_edges(store: ox.Store, nodes: list[str], kinds: dict[str, str], report: str | None):
+    """One labelled edge per qualified node, from one batch of facts and labels."""
+    if not nodes:
+        return []
+    facts = collect(store, nodes, report)
+    labels = _labels(store, set(nodes))
+    by_node: dict[str, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        by_node[fact.s].append(fact)
+    edges = []
+    for node in nodes:
+        start, end, verb = QUALIFIED[kinds[node]]
+        links = {_local(f.p): f.o for f in by_node[node] if isinstance(f.o, str)}
+        if start not in links or end not in links:
+            continue
+        label = labels.get(node, verb)
+        detail = label.split(": ", 1)[-1] if ": " in label else label
+        sources = [src for f in by_node[node] for src in f.sources]
+        edges.append((links[start], links[end], {"label": f"{verb}: {detail}"[:60], "predicate": SK + kinds[node],
+                                                 "title": label, "evidence": _evidence_text(sources)}))
+    return edges
 
 
 def _trim(graph: nx.MultiDiGraph, entity: str, max_nodes: int) -> Subgraph:

@@ -156,3 +156,24 @@ def test_interactive_page_in_headless_chromium(runner, built, tmp_path):
         assert len({tuple(p) for p in pixels.reshape(-1, pixels.shape[-1])[::97]}) > 20
     finally:
         browser.quit()
+
+
+def test_page_with_hundreds_of_nodes_renders_and_answers(runner, built, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    target = tmp_path / "big.html"
+    # the whole connected neighbourhood of the group is a little under 500 entities
+    result = runner.invoke(main, ["viz", "SenseTime", "--depth", "3", "--max-nodes", "450", "--graph", str(built[1]),
+                                  "-o", str(target)])
+    assert result.exit_code == 0 and "450 nodes" in result.output, result.output
+    browser = _browser()
+    try:
+        browser.get(target.as_uri())
+        wait = WebDriverWait(browser, 60)
+        wait.until(lambda b: b.execute_script("return !!window.sensekg"))
+        assert browser.execute_script("return window.sensekg.network.body.nodeIndices.length") == 450
+        browser.find_element(By.ID, "search").send_keys("Xinzhou")
+        wait.until(lambda b: "Xinzhou" in b.execute_script("return window.sensekg.details()"))
+    finally:
+        browser.quit()
