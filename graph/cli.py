@@ -207,38 +207,24 @@ def query_catalogue(output: Path | None) -> None:
         write_atomic(output, text.encode("utf-8"))
 
 
-WHY = """
-SELECT ?subject ?predicate ?object ?source ?quote WHERE {
-  { ?e rdf:subject ?entity } UNION { ?e rdf:object ?entity }
-  ?e rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object ;
-     prov:wasDerivedFrom ?report ; sk:line ?line ; sk:quote ?quote .
-  BIND(CONCAT(STRAFTER(STR(?report), "/report/"), ":", STR(?line)) AS ?source)
-} ORDER BY ?predicate ?object ?source"""
-
-SEARCH = """
-SELECT DISTINCT ?entity ?label ?type ?matched WHERE {
-  ?entity rdfs:label|skos:altLabel ?matched .
-  FILTER(CONTAINS(LCASE(STR(?matched)), LCASE(STR(?text))))
-  FILTER(STRSTARTS(STR(?entity), "https://w3id.org/sensekg/id/") && !STRSTARTS(STR(?entity),
-         "https://w3id.org/sensekg/id/obs-"))
-  ?entity rdfs:label ?label ; a ?t . FILTER(STRSTARTS(STR(?t), STR(sk:)))
-  BIND(STRAFTER(STR(?t), "#") AS ?type)
-} ORDER BY STRLEN(STR(?label)) ?label LIMIT 50"""
-
-
 @main.command()
 @click.argument("entity")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
 @graph_option
 def why(entity: str, fmt: str, iris: bool, graph_dir: Path) -> None:
-    """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote."""
+    """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote.
+
+    The same as `sensekg query run evidence --param entity=ENTITY`.
+    """
     from .query import select
     from .rdfio import store as make_store
     from .runner import resolve_entity
+    from .saved import get_saved
 
     store = make_store(load_quads(graph_dir))
-    columns, rows = select(store, WHY, {"entity": resolve_entity(store, entity, "ENTITY")})
+    found = resolve_entity(store, entity, "ENTITY")
+    columns, rows = select(store, get_saved("evidence").text, {"entity": found})
     _output(store, columns, rows, fmt, iris)
 
 
@@ -247,14 +233,15 @@ def why(entity: str, fmt: str, iris: bool, graph_dir: Path) -> None:
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @graph_option
 def search(text: str, fmt: str, graph_dir: Path) -> None:
-    """Find entities whose label or alias contains TEXT (case-insensitive)."""
+    """Find entities whose label or alias contains TEXT (case-insensitive); the saved query `search`."""
     from rdflib import Literal
 
     from .query import render, select
     from .rdfio import store as make_store
+    from .saved import get_saved
 
     store = make_store(load_quads(graph_dir))
-    columns, rows = select(store, SEARCH, {"text": Literal(text)})
+    columns, rows = select(store, get_saved("search").text, {"text": Literal(text)})
     click.echo(render(columns, rows, fmt))
 
 
