@@ -25,7 +25,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import INFO, TRIG, write_build
+from .buildio import INFO, STORE, TRIG, write_build
 
 
 @dataclass
@@ -74,8 +74,28 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry))
 
 
-def build_info(result: BuildResult) -> dict:
+def inputs_digest(data: Path | None = None) -> str:
+    """A digest of everything besides the reports that shapes the graph: the data files,
+    the ontology and the code version, so that `build` knows when it is up to date."""
+    import hashlib
+    from importlib import metadata, resources
+
+    from sensekg.loaders.datafiles import data_dir
+
+    digest = hashlib.sha256(metadata.version("sensekg").encode())
+    root = data or data_dir()
+    for path in sorted(root.rglob("*.toml")):
+        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    for name in ("sensekg.ttl", "shapes.ttl"):
+        digest.update(resources.files("sensekg.ontology").joinpath(name).read_bytes())
+    for module in sorted(Path(__file__).resolve().parent.parent.glob("*/*.py")):
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
+
+def build_info(result: BuildResult, inputs: str = "") -> dict:
     return {
+        "inputs": inputs,
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
         "quads": len(result.quads),
         "facts": len(result.facts),
@@ -83,12 +103,17 @@ def build_info(result: BuildResult) -> dict:
     }
 
 
-def write_outputs(result: BuildResult, out: Path,
-                  progress: Callable[[str], None] = lambda _: None) -> None:
+def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None] = lambda _: None,
+                  inputs: str = "") -> None:
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
             rdfio.write(result.ox_quads, folder / TRIG, "trig")
-        (folder / INFO).write_text(json.dumps(build_info(result), indent=2, sort_keys=True) + "\n",
+        with _timed(result.timings, "write store", progress):
+            persisted = ox.Store(str(folder / STORE))
+            rdfio.fill(persisted, result.ox_quads)
+            persisted.flush()
+            del persisted
+        (folder / INFO).write_text(json.dumps(build_info(result, inputs), indent=2, sort_keys=True) + "\n",
                                    encoding="utf-8")
 
     write_build(out, writer)

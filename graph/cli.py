@@ -13,7 +13,7 @@ import click
 
 from sensekg.loaders.errors import InputError
 
-from .buildio import load_quads
+from .buildio import load_quads, open_store
 
 DEFAULT_BUILD = Path("build")
 graph_option = click.option(
@@ -51,16 +51,30 @@ def _progress(message: str) -> None:
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder with entities/*.toml and statements/*.toml. Default: the packaged data.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
-def build(reports: Path | None, out: Path, data: Path | None, quiet: bool) -> None:
+@click.option("--force", is_flag=True, help="Rebuild even when the reports and data have not changed.")
+def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool) -> None:
     """Read the reports, check every citation, and write OUT/sensekg.trig.
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
-    from .build import build_dataset, skipped_summary, summarize, write_outputs
+    from sensekg.loaders.reports import load_manifest, locate_reports, sha256_of
 
+    from .build import build_dataset, inputs_digest, skipped_summary, summarize, write_outputs
+    from .buildio import STORE, TRIG, read_info
+
+    inputs = inputs_digest(data)
+    if not force and (out / TRIG).is_file() and (out / STORE).is_dir():
+        folder = locate_reports(reports)
+        current = {spec.id: sha256_of(folder / spec.file) for spec in load_manifest(folder)
+                   if (folder / spec.file).is_file()}
+        info = read_info(out)
+        if info.get("inputs") == inputs and info.get("reports") == current:
+            click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
+                       "to rebuild anyway).")
+            return
     progress = (lambda _: None) if quiet else _progress
     result = build_dataset(reports, data=data, progress=progress)
-    write_outputs(result, out, progress=progress)
+    write_outputs(result, out, progress=progress, inputs=inputs)
     click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
     _print_summary(summarize(result.ox_quads))
@@ -127,9 +141,8 @@ def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
     The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
     """
     from .query import read_query, render, select
-    from .rdfio import store
 
-    columns, rows = select(store(load_quads(graph_dir)), read_query(query_or_file))
+    columns, rows = select(open_store(graph_dir), read_query(query_or_file))
     click.echo(render(columns, rows, fmt))
 
 
@@ -176,7 +189,6 @@ def query_show(name: str) -> None:
 @graph_option
 def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, graph_dir: Path) -> None:
     """Run a saved query, e.g. `sensekg query run certifications --param entity=SenseAuto`."""
-    from .rdfio import store as make_store
     from .runner import run_saved
     from .saved import get_saved
 
@@ -187,7 +199,7 @@ def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, graph_di
         key, value = pair.split("=", 1)
         given[key.strip()] = value
     saved = get_saved(name)
-    store = make_store(load_quads(graph_dir))
+    store = open_store(graph_dir)
     columns, rows = run_saved(store, saved, given)
     _output(store, columns, rows, fmt, iris)
 
@@ -218,11 +230,10 @@ def why(entity: str, fmt: str, iris: bool, graph_dir: Path) -> None:
     The same as `sensekg query run evidence --param entity=ENTITY`.
     """
     from .query import select
-    from .rdfio import store as make_store
     from .runner import resolve_entity
     from .saved import get_saved
 
-    store = make_store(load_quads(graph_dir))
+    store = open_store(graph_dir)
     found = resolve_entity(store, entity, "ENTITY")
     columns, rows = select(store, get_saved("evidence").text, {"entity": found})
     _output(store, columns, rows, fmt, iris)
@@ -237,10 +248,9 @@ def search(text: str, fmt: str, graph_dir: Path) -> None:
     from rdflib import Literal
 
     from .query import render, select
-    from .rdfio import store as make_store
     from .saved import get_saved
 
-    store = make_store(load_quads(graph_dir))
+    store = open_store(graph_dir)
     columns, rows = select(store, get_saved("search").text, {"text": Literal(text)})
     click.echo(render(columns, rows, fmt))
 
@@ -264,7 +274,6 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
         graph_dir: Path) -> None:
     """Draw the neighbourhood of ENTITY (or a saved query's result) as HTML, SVG, PNG, GraphML or GEXF."""
     from . import viz as drawing
-    from .rdfio import store as make_store
     from .runner import resolve_entity, run_saved
     from .saved import get_saved
 
@@ -273,7 +282,7 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
         raise InputError(f"-o {output}: say --format html|svg|png|graphml|gexf or use one of those suffixes")
     if bool(entity) == bool(query_name):
         raise InputError("give either an ENTITY or --query NAME")
-    store = make_store(load_quads(graph_dir))
+    store = open_store(graph_dir)
     if query_name:
         saved = get_saved(query_name)
         given = dict(pair.split("=", 1) for pair in params if "=" in pair)
@@ -300,9 +309,8 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
 def check_command(graph_dir: Path, strict: bool) -> None:
     """Check the figures against each other: segment sums, gross profit, changes, conflicts."""
     from .check import check
-    from .rdfio import store
 
-    report = check(store(load_quads(graph_dir)))
+    report = check(open_store(graph_dir))
     findings = report.findings
     click.echo("Compared " + ", ".join(f"{n} {what}" for what, n in report.compared.items()) + ".")
     if not findings:
@@ -337,10 +345,9 @@ def stats(graph_dir: Path, measures: bool, central: bool) -> None:
     click.echo("\nobservations by report: " + ", ".join(f"{r} {sum(measured.get(r, {}).values())}"
                                                     for r in reports))
     if central:
-        from .rdfio import store as make_store
         from .viz import centrality
 
-        for family, ranked in centrality(make_store(quads)).items():
+        for family, ranked in centrality(open_store(graph_dir)).items():
             click.echo(f"\nmost central {family} (betweenness, degree):")
             for label, between, degree in ranked:
                 click.echo(f"  {between:8.4f}  {degree:4d}  {label}")

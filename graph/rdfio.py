@@ -121,6 +121,14 @@ def rdflib_dataset(quads: Iterable[ox.Quad]) -> Dataset:
     return dataset
 
 
+def fill(target: ox.Store, quads: list[ox.Quad]) -> ox.Store:
+    """Add the named graphs and their deduplicated union as the default graph."""
+    union = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
+    target.bulk_extend(quads)
+    target.bulk_extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in union)
+    return target
+
+
 def store(quads: Iterable[ox.Quad]) -> ox.Store:
     """An in-memory Oxigraph store for SPARQL: the named graphs, and their union, without
     duplicates, as the default graph.
@@ -128,9 +136,4 @@ def store(quads: Iterable[ox.Quad]) -> ox.Store:
     Oxigraph's own union default graph keeps a triple once per graph that holds it, so a fact
     stated by three reports would answer three times; a deduplicated default graph does not.
     """
-    quads = list(quads)
-    result = ox.Store()
-    result.extend(quads)
-    union = {ox.Triple(q.subject, q.predicate, q.object) for q in quads}
-    result.extend(ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in union)
-    return result
+    return fill(ox.Store(), list(quads))

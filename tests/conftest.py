@@ -23,9 +23,11 @@ def reports_dir() -> Path:
 @pytest.fixture(scope="session")
 def built(tmp_path_factory) -> tuple[BuildResult, Path]:
     """The real build and its output folder; tests must not modify either."""
+    from sensekg.graph.build import inputs_digest
+
     out = tmp_path_factory.mktemp("build") / "build"
     result = build_dataset()
-    write_outputs(result, out)
+    write_outputs(result, out, inputs=inputs_digest())
     return result, out
 
 

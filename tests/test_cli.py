@@ -15,7 +15,8 @@ from sensekg.loaders.vocab import ID, SK
 
 
 def digest(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_build_prints_counts_by_type_and_by_report(runner, tmp_path):
@@ -177,3 +178,30 @@ def test_reading_a_corrupt_build_says_so(runner, tmp_path):
     result = runner.invoke(main, ["stats", "--graph", str(tmp_path)])
     assert result.exit_code == 2
     assert "corrupt" in result.output and "Traceback" not in result.output
+
+
+def test_the_store_holds_the_same_quads_as_the_trig(built):
+    store = ox.Store.read_only(str(built[1] / "store"))
+    named = {q for q in store.quads_for_pattern(None, None, None) if not isinstance(q.graph_name, ox.DefaultGraph)}
+    from_trig = ox.Store()  # literals compared as Oxigraph stores them (0.50 and 0.5 are one decimal)
+    from_trig.extend(ox.parse(path=str(built[1] / "sensekg.trig"), format=ox.RdfFormat.TRIG))
+    assert named == set(from_trig.quads_for_pattern(None, None, None))
+    union = {ox.Triple(q.subject, q.predicate, q.object) for q in named}
+    default = {ox.Triple(q.subject, q.predicate, q.object)
+               for q in store.quads_for_pattern(None, None, None, ox.DefaultGraph())}
+    assert default == union  # the default graph is the deduplicated union of the report graphs
+
+
+def test_build_is_a_no_op_when_nothing_changed_unless_forced(runner, tmp_path, built):
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    from sensekg.graph.build import inputs_digest
+
+    info = json.loads((out / "build-info.json").read_text())
+    assert info["inputs"] == inputs_digest()
+    before = digest(out)
+    again = runner.invoke(main, ["build", "--out", str(out), "-q"])
+    assert again.exit_code == 0 and "up to date" in again.output
+    assert digest(out) == before
+    forced = runner.invoke(main, ["build", "--out", str(out), "-q", "--force"])
+    assert forced.exit_code == 0 and "Built" in forced.output
