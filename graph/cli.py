@@ -303,6 +303,52 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
                + (f"; dropped {dropped} nodes beyond --max-nodes {max_nodes}" if dropped else "") + ".")
 
 
+@main.command()
+@graph_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True,
+              help="Port of the SPARQL endpoint (/query, /store).")
+@click.option("--api-port", type=click.IntRange(1, 65535), default=None,
+              help="Port of the saved-queries API (default: --port + 1).")
+@click.option("--writable", is_flag=True, help="Allow SPARQL update and Graph Store writes (to build/store).")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds after which a query is stopped with an error.")
+def serve(graph_dir: Path, host: str, port: int, api_port: int | None, writable: bool, timeout: float) -> None:
+    """Serve the graph: the Oxigraph SPARQL server at /query, and the saved queries at /api/queries."""
+    from .serve import serve as run_server
+
+    run_server(graph_dir, host, port, api_port or port + 1, writable, timeout, click.echo)
+
+
+@main.command()
+@click.argument("url")
+@graph_option
+@click.option("--gsp", default=None, help="Graph Store Protocol endpoint (default: URL/store, as Oxigraph).")
+@click.option("--query-endpoint", default=None, help="SPARQL query endpoint (default: URL/query).")
+@click.option("--user", default=None, help="User for HTTP basic authentication.")
+@click.option("--password-env", default=None, metavar="VAR", help="Environment variable holding the password.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True, help="Seconds per request.")
+def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None, user: str | None,
+         password_env: str | None, timeout: float) -> None:
+    """Upload every named graph to a SPARQL 1.1 triple store (one idempotent PUT each) and compare counts."""
+    from .remote import Endpoint, password_from
+    from .remote import push as do_push
+
+    base = url.rstrip("/")
+    password = password_from(password_env)
+    quads = load_quads(graph_dir)
+    counts = do_push(quads, Endpoint(gsp or f"{base}/store", user, password, timeout),
+                     Endpoint(query_endpoint or f"{base}/query", user, password, timeout), _progress)
+    mismatched = 0
+    click.echo(f"{'graph':60s} {'local':>8s} {'remote':>8s}")
+    for name, (local, remote) in counts.items():
+        mismatched += local != remote
+        click.echo(f"{name:60s} {local:8d} {remote:8d}" + ("  <- differs" if local != remote else ""))
+    if mismatched:
+        click.echo(f"{mismatched} graph(s) differ from the local build", err=True)
+        sys.exit(1)
+
+
 @main.command(name="check")
 @graph_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any check finds a mismatch.")

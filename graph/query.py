@@ -77,7 +77,7 @@ def select(store: ox.Store, text: str,
         result = store.query(bind(with_prefixes(text), bindings))
     except SyntaxError as exc:
         raise InputError(f"malformed SPARQL: {exc}") from None
-    if not isinstance(result, ox.QuerySolutions):
+    if not hasattr(result, "variables"):
         raise InputError("only SELECT queries are answered here")
     columns = [v.value for v in result.variables]
     rows = [tuple(None if cell is None else from_ox(cell) for cell in solution) for solution in result]

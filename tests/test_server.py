@@ -1,0 +1,155 @@
+"""A real Oxigraph server on 127.0.0.1: push, remote saved queries, idempotence, faults, the API."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+from fastapi.testclient import TestClient
+
+from sensekg.graph.api import create_app
+from sensekg.graph.cli import main
+from sensekg.graph.remote import Endpoint, RemoteStore
+from sensekg.graph.runner import run_saved
+from sensekg.graph.saved import load_saved
+from sensekg.graph.serve import start_oxigraph
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An empty read-write Oxigraph server, stopped at the end."""
+    port = free_port()
+    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pushed(server, built):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["push", server, "--graph", str(built[1])])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def remote_counts(server: str) -> dict[str, int]:
+    store = RemoteStore(Endpoint(f"{server}/query"))
+    return {s["g"].value: int(s["n"].value)
+            for s in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
+
+
+def test_push_uploads_every_named_graph_with_matching_counts(pushed, server, built):
+    assert "differs" not in pushed
+    counts = remote_counts(server)
+    assert set(counts) == {"https://w3id.org/sensekg/ontology"} | {
+        f"https://w3id.org/sensekg/report/{r}" for r in built[0].corpus.ids}
+    assert sum(counts.values()) == len(built[0].quads)
+
+
+SAMPLES = [("certifications", {"entity": "SenseAuto"}), ("board", {"report": "interim-results-2025h1"}),
+           ("revenue-by-segment", {})]
+
+
+@pytest.mark.parametrize(("name", "params"), SAMPLES)
+def test_saved_queries_answer_the_same_over_http(pushed, server, store, name, params):
+    query = load_saved()[name]
+    remote = RemoteStore(Endpoint(f"{server}/query"))  # push sends the union as the default graph
+    local_rows = sorted(map(str, run_saved(store, query, params)[1]))
+    remote_rows = sorted(map(str, run_saved(remote, query, params)[1]))
+    assert remote_rows == local_rows and local_rows
+
+
+def test_pushing_twice_doubles_nothing(pushed, server, built):
+    before = remote_counts(server)
+    from click.testing import CliRunner
+
+    again = CliRunner().invoke(main, ["push", server, "--graph", str(built[1])])
+    assert again.exit_code == 0, again.output
+    assert remote_counts(server) == before
+
+
+def test_pushing_to_a_stopped_server_is_a_clear_error(runner, built, tmp_path):
+    import shutil
+
+    from test_cli import digest
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    before = digest(out)
+    url = f"http://127.0.0.1:{free_port()}"
+    result = runner.invoke(main, ["push", url, "--graph", str(out), "--timeout", "2"])
+    assert result.exit_code == 2
+    assert url in result.output and "Traceback" not in result.output
+    assert digest(out) == before
+
+
+@pytest.fixture(scope="module")
+def api(pushed, server):
+    return TestClient(create_app(f"{server}/query", timeout=10))
+
+
+def test_api_lists_and_runs_saved_queries(api):
+    listed = api.get("/api/queries").json()
+    assert {"certifications", "board"} <= {q["name"] for q in listed}
+    answer = api.get("/api/queries/certifications", params={"entity": "SenseAuto"})
+    assert answer.status_code == 200
+    assert any(row["standard"] == "TISAX" and row["level"] == "AL3" for row in answer.json()["rows"])
+    as_csv = api.get("/api/queries/certifications", params={"entity": "SenseAuto", "format": "csv"})
+    assert as_csv.headers["content-type"].startswith("text/csv") and "TISAX" in as_csv.text
+
+
+def test_api_openapi_names_every_parameter(api):
+    spec = api.get("/openapi.json").json()
+    params = {p["name"] for p in spec["paths"]["/api/queries/certification-holders"]["get"]["parameters"]}
+    assert "standard" in params
+
+
+@pytest.mark.parametrize("value", ['x" } ; DROP ALL #', "}}}", "INSERT DATA { <a> <b> <c> }", "a\nb", "é" * 5000])
+def test_api_parameters_cannot_change_the_query(api, server, value):
+    before = remote_counts(server)
+    answer = api.get("/api/queries/search", params={"text": value})
+    assert answer.status_code == 200 and answer.json()["rows"] == []
+    assert api.get("/api/queries/certifications", params={"entity": value}).status_code == 400
+    assert remote_counts(server) == before
+
+
+def test_api_missing_parameter_and_unknown_query(api):
+    assert api.get("/api/queries/certification-holders").status_code == 422
+    assert api.get("/api/queries/nope").status_code == 404
+
+
+def test_serve_refuses_a_build_without_store(runner, tmp_path):
+    (tmp_path / "sensekg.trig").write_text("", encoding="utf-8")
+    result = runner.invoke(main, ["serve", "--graph", str(tmp_path), "--port", str(free_port())])
+    assert result.exit_code == 2 and "no store" in result.output
+
+
+def test_oxigraph_server_binary_is_installed():
+    from sensekg.graph.serve import oxigraph_binary
+
+    assert subprocess.run([oxigraph_binary(), "--version"], capture_output=True).returncode == 0
+
+
+def test_a_query_past_the_timeout_is_stopped_with_an_error(built):
+    from sensekg.loaders.errors import InputError
+
+    port = free_port()
+    process = start_oxigraph(built[1] / "store", "127.0.0.1", port, False, 1)
+    try:
+        app = TestClient(create_app(f"http://127.0.0.1:{port}/query", timeout=1))
+        with pytest.raises(InputError, match="timed out"):
+            RemoteStore(Endpoint(f"http://127.0.0.1:{port}/query", tries=1)).query(
+                "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }")
+        assert app.get("/api/queries/entity-list").status_code == 200  # and the server still answers
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
