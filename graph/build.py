@@ -12,7 +12,7 @@ from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF, Dataset
+from rdflib import RDF
 
 from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
@@ -40,11 +40,6 @@ class BuildResult:
     @cached_property
     def ox_quads(self) -> list[ox.Quad]:
         return rdfio.ox_quads(self.quads)
-
-    @cached_property
-    def dataset(self) -> Dataset:
-        """The quads as an rdflib Dataset, built on first use (it is slow at this size)."""
-        return rdfio.rdflib_dataset(self.ox_quads)
 
 
 @contextmanager

@@ -9,8 +9,6 @@ from pathlib import Path
 
 from . import rdfio
 
-FORMATS = tuple(rdfio.FORMATS)
-
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError
@@ -108,17 +108,6 @@ def rdflib_graph(quads: Iterable[ox.Quad]) -> Graph:
         graph.bind(prefix, namespace)
     graph.addN((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object), graph) for q in quads)
     return graph
-
-
-def rdflib_dataset(quads: Iterable[ox.Quad]) -> Dataset:
-    dataset = Dataset()
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace)
-    for q in quads:
-        graph = dataset.default_graph if isinstance(q.graph_name, ox.DefaultGraph) \
-            else dataset.graph(from_ox(q.graph_name))
-        graph.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
-    return dataset
 
 
 def fill(target: ox.Store, quads: list[ox.Quad]) -> ox.Store:

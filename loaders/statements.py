@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -64,7 +64,6 @@ class Record:
     citations: tuple[Citation, ...]
     where: str
     label: str | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def literal_for(value: object, range_: URIRef | None, where: str, key: str) -> Literal:
