@@ -3,6 +3,7 @@ and the saved-queries API beside it, both on loopback unless told otherwise."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import sys
@@ -58,7 +59,10 @@ def serve(graph_dir: Path, host: str, port: int, api_port: int, writable: bool, 
             f"(Graph Store: http://{host}:{port}/store)")
         say(f"Saved queries: http://{host}:{api_port}/api/queries (OpenAPI: http://{host}:{api_port}/openapi.json)")
         say("Press Ctrl-C to stop.")
-        uvicorn.run(create_app(f"http://{host}:{port}/query", timeout), host=host, port=api_port, log_level="warning")
+        # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt it caught
+        with contextlib.suppress(KeyboardInterrupt):
+            uvicorn.run(create_app(f"http://{host}:{port}/query", timeout), host=host, port=api_port,
+                        log_level="warning")
     finally:
         process.terminate()
         try:

@@ -153,3 +153,35 @@ def test_a_query_past_the_timeout_is_stopped_with_an_error(built):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(built):
+    import os
+    import signal
+    import time
+    import urllib.request
+
+    port = free_port()
+    process = subprocess.Popen([str(__import__("pathlib").Path(__import__("sys").executable).with_name("sensekg")),
+                                "serve", "--graph", str(built[1]), "--port", str(port), "--api-port", str(free_port())],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        first = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/query" in first
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", timeout=2) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=20) == 0
+        assert "Stopped." in process.stdout.read()
+        with pytest.raises(OSError):  # the Oxigraph server went with it
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/query?query=ASK%7B%7D", timeout=2)
+    finally:
+        if process.poll() is None:
+            process.kill()
