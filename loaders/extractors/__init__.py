@@ -21,14 +21,14 @@ from ..registry import Registry
 from ..reports import Corpus
 from .certifications import extract_hnte_status
 from .narrative import extract_narrative_readings
-from .tables import Skipped, extract_figure_readings, extract_table_readings
+from .tables import Skipped, extract_table_readings
 
 FactExtractor = Callable[[Corpus, Registry], Iterable[Fact]]
 ReadingExtractor = Callable[[Corpus, Registry, Path | None], tuple[list[Reading], list[Skipped]]]
 
 FACT_EXTRACTORS: tuple[FactExtractor, ...] = (extract_hnte_status,)
 READING_EXTRACTORS: tuple[ReadingExtractor, ...] = (
-    extract_table_readings, extract_figure_readings, extract_narrative_readings,
+    extract_table_readings, extract_narrative_readings,
 )
 
 

@@ -217,11 +217,16 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
 
 def extract_table_readings(corpus: Corpus, registry: Registry,
                            data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
+    """The figures of every ``[[table]]`` and ``[[figure]]`` of ``tables.toml``, read once."""
+    parsed = _tables_file(data)
+    if parsed is None:
+        return [], []
     readings, skipped = [], []
-    for spec in load_specs(data):
+    for spec in load_specs(data, parsed):
         found, missed = read_table(corpus, registry, spec, data)
         readings += found
         skipped += missed
+    readings += [read_figure(corpus, registry, spec, data) for spec in load_figures(data, parsed)]
     return readings, skipped
 
 
@@ -282,8 +287,3 @@ def read_figure(corpus: Corpus, registry: Registry, spec: FigureSpec, data: Path
         value=value, unit=spec.unit, citations=(spec.citation,), origin=f"figure ({spec.where})",
         segment=spec.segment, period_citations=(spec.period_citation,) if spec.period_citation else (),
     )
-
-
-def extract_figure_readings(corpus: Corpus, registry: Registry,
-                            data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
-    return [read_figure(corpus, registry, spec, data) for spec in load_figures(data)], []
