@@ -11,7 +11,7 @@ Rows:
 3. `sensekg query run` as a whole process, start to answer;
 4. a scale series: the real facts replicated under renamed entities, each size measured in its
    own process: quads, load into the store against pyoxigraph's own parse of the N-Quads (the
-   limit for load), validate (pySHACL, up to --validate-up-to), p50 of three saved queries, peak RSS.
+   limit for load), validate (pySHACL and pyrudof, each up to a size), p50 of three saved queries, peak RSS.
 Not a test: nothing here asserts a time.
 """
 
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -41,20 +42,28 @@ def timed(fn, *args, **kwargs):
 
 
 def build_stages() -> list[tuple[str, float, str]]:
+    import pyoxigraph as ox
+
     from sensekg.graph.build import build_dataset, write_outputs
     from sensekg.graph.rdfio import rdflib_graph
-    from sensekg.graph.validate import validate_graph
+    from sensekg.graph.validate import validate_graph, validate_store
 
     total, result = timed(build_dataset)
+    rows = []
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
         write_outputs(result, Path(folder) / "build")
-    rows = [(f"build: {stage}", seconds, "") for stage, seconds in result.timings.items()]
-    seconds, graph = timed(rdflib_graph, result.ox_quads)
-    rows.append(("build: rdflib graph for pySHACL", seconds, ""))
-    seconds, report = timed(validate_graph, graph)
-    rows.append(("validate (pySHACL)", seconds, "conforms" if report.conforms else "VIOLATIONS"))
+        rows += [(f"build: {stage}", seconds, "") for stage, seconds in result.timings.items()]
+        built = ox.Store.read_only(str(Path(folder) / "build" / "store"))
+        seconds, report = timed(validate_store, built)
+        rows.append(("validate (pySHACL by partition, as `sensekg validate`)", seconds,
+                     f"{os.cpu_count()} processes; " + ("conforms" if report.conforms else "VIOLATIONS")))
+        built = None
     everything = sum(s for _, s, _ in rows)
-    rows.append(("build + validate, all stages", everything, f"{len(result.quads)} quads"))
+    rows.append(("build + validate", everything, f"{len(result.quads)} quads"))
+    seconds, graph = timed(rdflib_graph, result.ox_quads)
+    whole, report = timed(validate_graph, graph)
+    rows.append(("for comparison: pySHACL on the whole graph in one process", seconds + whole,
+                 f"rdflib graph {seconds:.1f} s + validation {whole:.1f} s"))
     return rows
 
 
@@ -99,66 +108,118 @@ def process_row(runs: int) -> tuple[str, float, str]:
             f"bare Python start {statistics.median(python):.2f} s")
 
 
-def scale_child(size: int, validate: bool) -> dict:
-    """Run in a fresh process: one size of the scale series."""
+IDS = re.compile(rb"<(https://w3id\.org/sensekg/(?:id|evidence)/[^>]*)>")
+
+
+def write_scaled(base: bytes, size: int, path: Path) -> None:
+    """Stream ``size`` copies of the real graph to an N-Quads file, one copy in memory at a time.
+
+    Copy 0 is the real graph; copy k renames every entity and evidence IRI with a ``-rk`` suffix
+    and keeps the report graphs, so the graph grows as if the reports stated k times as much.
+    Each copy also writes its deduplicated union as default-graph triples, as ``sensekg build`` does.
+    The ontology graph is written once.
+    """
+    lines = base.splitlines(keepends=True)
+    ontology = [line for line in lines if line.rstrip().endswith(b"/ontology> .")]
+    facts = [line for line in lines if not line.rstrip().endswith(b"/ontology> .")]
+    with path.open("wb") as out:
+        out.writelines(ontology)
+        out.writelines(sorted({line[:line.rindex(b" <")] + b" .\n" for line in ontology}))
+        for copy in range(size):
+            suffix = b"-r%d>" % copy
+            renamed = facts if copy == 0 else [IDS.sub(lambda m, s=suffix: b"<" + m.group(1) + s, line)
+                                               for line in facts]
+            out.writelines(renamed)
+            out.writelines({line[:line.rindex(b" <")] + b" .\n" for line in renamed})
+
+
+def rudof_validate(path: Path) -> tuple[bool, int]:
+    import pyrudof
+
+    from sensekg.loaders.vocab import ontology_text
+
+    rudof = pyrudof.Rudof(pyrudof.RudofConfig())
+    rudof.read_data(str(path), format=pyrudof.RDFFormat.NQuads)
+    rudof.read_shacl(ontology_text("shapes.ttl"))
+    report = rudof.validate_shacl()
+    return bool(report.conforms), len(report.violations)
+
+
+def scale_child(size: int, engines: list[str]) -> dict:
+    """Run in a fresh process: one size of the scale series, streamed through a temporary file."""
     import pyoxigraph as ox
 
     from sensekg.graph.build import build_dataset
     from sensekg.graph.query import bind, with_prefixes
-    from sensekg.graph.rdfio import fill, rdflib_graph
     from sensekg.graph.runner import bindings_for
     from sensekg.graph.saved import load_saved
 
-    base = build_dataset().ox_quads
-    ids = ("https://w3id.org/sensekg/id/", "https://w3id.org/sensekg/evidence/")
-
-    def rename(term, copy):
-        if copy and isinstance(term, ox.NamedNode) and term.value.startswith(ids):
-            return ox.NamedNode(f"{term.value}-r{copy}")
-        return term
-
-    quads = [q if copy == 0 else ox.Quad(rename(q.subject, copy), q.predicate, rename(q.object, copy), q.graph_name)
-             for copy in range(size) for q in base
-             if copy == 0 or not q.graph_name.value.endswith("/ontology")]
-    data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-    del quads
-    parse, parsed = timed(lambda: list(ox.parse(data, format=ox.RdfFormat.N_QUADS)))
+    base = ox.serialize(build_dataset().ox_quads, format=ox.RdfFormat.N_QUADS)
+    result: dict = {"size": size}
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
-        target = ox.Store(folder)
-        load, _ = timed(fill, target, parsed)
+        data = Path(folder) / "scaled.nq"
+        result["generate"], _ = timed(write_scaled, base, size, data)
+        result["file_mb"] = data.stat().st_size / 2**20
+        result["parse"], result["lines"] = timed(lambda: sum(1 for _ in ox.parse(path=str(data),
+                                                                             format=ox.RdfFormat.N_QUADS)))
+        target = ox.Store(str(Path(folder) / "store"))
+        result["load"], _ = timed(target.bulk_load, path=str(data), format=ox.RdfFormat.N_QUADS)
+        count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+        result["quads"] = int(next(iter(target.query(count)))["n"].value)
+        result["store_mb"] = sum(f.stat().st_size for f in (Path(folder) / "store").rglob("*") if f.is_file()) / 2**20
         saved = load_saved()
-        p50s = []
+        result["p50"] = []
         for name, params in REPRESENTATIVE:
             text = bind(with_prefixes(saved[name].text), bindings_for(target, saved[name], params))
-            p50s.append(statistics.median([timed(lambda t=text: list(target.query(t)))[0] for _ in range(5)]))
-        validation = None
-        if validate:
-            from sensekg.graph.validate import validate_graph
+            result["p50"].append(statistics.median([timed(lambda t=text: list(target.query(t)))[0]
+                                                    for _ in range(5)]))
+        result["validate"] = {}
+        for engine in engines:
+            if engine == "partitioned":
+                from sensekg.graph.validate import validate_store
 
-            graph = rdflib_graph(parsed)
-            validation, _ = timed(validate_graph, graph)
+                seconds, report = timed(validate_store, target)
+                conforms = report.conforms
+            elif engine == "pyrudof":
+                seconds, (conforms, _) = timed(rudof_validate, data)
+            else:
+                from sensekg.graph.rdfio import rdflib_graph
+                from sensekg.graph.validate import validate_graph
+
+                seconds, report = timed(lambda: validate_graph(rdflib_graph(
+                    ox.parse(path=str(data), format=ox.RdfFormat.N_QUADS))))
+                conforms = report.conforms
+            result["validate"][engine] = (seconds, conforms)
         target = None  # close the store before its folder is removed
-    return {"size": size, "quads": len(parsed), "parse": parse, "load": load, "validate": validation,
-            "p50": p50s, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    result["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return result
 
 
-def scale_rows(sizes: list[int], validate_up_to: int) -> list[tuple[str, float, str]]:
+def scale_rows(sizes: list[int], limits: dict[str, int]) -> list[tuple[str, float, str]]:
     rows = []
     for size in sizes:
-        out = subprocess.run([sys.executable, __file__, "--child", str(size), "--validate-up-to", str(validate_up_to)],
-                             capture_output=True, text=True)
+        engines = [engine for engine, up_to in limits.items() if size <= up_to]
+        command = [sys.executable, __file__, "--child", str(size), "--engines", ",".join(engines)]
+        out = subprocess.run(command, capture_output=True, text=True)
         if out.returncode != 0:
             rows.append((f"scale {size}x", float("nan"), "failed: " + (out.stderr.strip().splitlines() or ["?"])[-1]))
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
-        rows.append((f"scale {size}x: load {r['quads']} quads", r["load"],
-                     f"pyoxigraph parse {r['parse']:.2f} s; ratio {r['load'] / r['parse']:.2f}; peak RSS "
-                     f"{r['rss_mb']:.0f} MB"))
-        rows.append((f"scale {size}x: validate", r["validate"] if r["validate"] is not None else float("nan"),
-                     "pySHACL" if r["validate"] is not None else f"not run above {validate_up_to}x"))
+        rows.append((f"scale {size}x: generate {r['quads']} quads", r["generate"],
+                     f"N-Quads file {r['file_mb']:.0f} MB, {r['lines']} lines with the default-graph union"))
+        rows.append((f"scale {size}x: load into the store", r["load"],
+                     f"pyoxigraph parse {r['parse']:.2f} s; ratio {r['load'] / r['parse']:.2f}; "
+                     f"store {r['store_mb']:.0f} MB on disk"))
+        for engine, up_to in limits.items():
+            if engine in r["validate"]:
+                seconds, conforms = r["validate"][engine]
+                rows.append((f"scale {size}x: validate ({engine})", seconds, "conforms" if conforms else "VIOLATIONS"))
+            else:
+                rows.append((f"scale {size}x: validate ({engine})", float("nan"), f"not run above {up_to}x"))
         rows.append((f"scale {size}x: p50 of 3 saved queries", statistics.median(r["p50"]),
                      ", ".join(f"{name} {p * 1000:.1f} ms" for (name, _), p in zip(REPRESENTATIVE, r["p50"],
                                                                                     strict=True))))
+        rows.append((f"scale {size}x: peak RSS (MB)", r["rss_mb"], "whole child process"))
     return rows
 
 
@@ -167,14 +228,22 @@ def main() -> None:
     parser.add_argument("--sizes", default="1,10")
     parser.add_argument("--query-runs", type=int, default=20)
     parser.add_argument("--rdflib-budget", type=float, default=5.0, help="seconds per query on rdflib")
-    parser.add_argument("--validate-up-to", type=int, default=10)
+    parser.add_argument("--pyshacl-up-to", type=int, default=1, help="largest size validated with pySHACL")
+    parser.add_argument("--pyrudof-up-to", type=int, default=1, help="largest size validated with pyrudof")
+    parser.add_argument("--partitioned-up-to", type=int, default=100,
+                        help="largest size validated as `sensekg validate` does (pySHACL by partition)")
+    parser.add_argument("--scale-only", action="store_true", help="only the scale series")
     parser.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--engines", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
-        print(json.dumps(scale_child(args.child, args.child <= args.validate_up_to)))
+        print(json.dumps(scale_child(args.child, [e for e in args.engines.split(",") if e])))
         return
-    rows = build_stages() + saved_query_rows(args.query_runs, args.rdflib_budget) + [process_row(5)]
-    rows += scale_rows([int(s) for s in args.sizes.split(",")], args.validate_up_to)
+    rows = [] if args.scale_only else (build_stages() + saved_query_rows(args.query_runs, args.rdflib_budget)
+                                       + [process_row(5)])
+    rows += scale_rows([int(s) for s in args.sizes.split(",")],
+                       {"partitioned": args.partitioned_up_to, "pySHACL": args.pyshacl_up_to,
+                        "pyrudof": args.pyrudof_up_to})
     print(f"sensekg benchmarks on {os.cpu_count()} cores, Python {sys.version.split()[0]}")
     print(f"| {'what':58s} | {'seconds':>9s} | notes |")
     print(f"|{'-' * 60}|{'-' * 11}|-------|")
