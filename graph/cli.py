@@ -146,15 +146,48 @@ def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
 @click.argument("query_or_file")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-def sparql(graph_dir: Path, query_or_file: str, fmt: str) -> None:
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds before the query is stopped with an error.")
+@click.option("--writable", is_flag=True,
+              help="Allow a SPARQL Update, applied to build/store (`sensekg build --force` restores it).")
+def sparql(graph_dir: Path, query_or_file: str, fmt: str, timeout: float, writable: bool) -> None:
     """Run an ad-hoc SPARQL SELECT (text or a .rq file) on the built graph.
 
     The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
+    Updates (INSERT, DELETE, DROP, LOAD ...) are refused unless --writable is given.
     """
-    from .query import read_query, render, select
+    from .query import is_update, read_query, render, select, with_prefixes, with_timeout
 
-    columns, rows = select(open_store(graph_dir), read_query(query_or_file))
+    text = read_query(query_or_file)
+    if is_update(text):
+        if not writable:
+            raise InputError("this is a SPARQL Update and the graph is read-only here; "
+                             "pass --writable to apply it to the build's store")
+        _update(graph_dir, with_prefixes(text), timeout)
+        return
+    store = open_store(graph_dir)
+    columns, rows = with_timeout(timeout, lambda: select(store, text))
     click.echo(render(columns, rows, fmt))
+
+
+def _update(graph_dir: Path, text: str, timeout: float) -> None:
+    import pyoxigraph as ox
+
+    from .buildio import STORE, resolve_graph_path
+    from .query import with_timeout
+
+    folder = resolve_graph_path(graph_dir).parent
+    if not (folder / STORE).is_dir():
+        raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
+    store = ox.Store(str(folder / STORE))
+    before = len(store)
+    try:
+        with_timeout(timeout, lambda: store.update(text))
+    except SyntaxError as exc:
+        raise InputError(f"malformed SPARQL Update: {exc}") from None
+    store.flush()
+    click.echo(f"Updated {folder / STORE}: {before} -> {len(store)} quads. "
+               "The TriG is unchanged; `sensekg build --force` restores the store.")
 
 
 FORMATS = click.Choice(["table", "csv", "json", "md"])
@@ -197,9 +230,12 @@ def query_show(name: str) -> None:
               help="A parameter; an entity may be given by IRI, id:slug, label or alias.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
+              help="Seconds before the query is stopped with an error.")
 @graph_option
-def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, graph_dir: Path) -> None:
+def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, timeout: float, graph_dir: Path) -> None:
     """Run a saved query, e.g. `sensekg query run certifications --param entity=SenseAuto`."""
+    from .query import with_timeout
     from .runner import run_saved
     from .saved import get_saved
 
@@ -211,7 +247,7 @@ def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, graph_di
         given[key.strip()] = value
     saved = get_saved(name)
     store = open_store(graph_dir)
-    columns, rows = run_saved(store, saved, given)
+    columns, rows = with_timeout(timeout, lambda: run_saved(store, saved, given))
     _output(store, columns, rows, fmt, iris)
 
 
@@ -417,3 +453,28 @@ def stats(graph_dir: Path, measures: bool, central: bool) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+@main.command(name="diff")
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "patch"]), default="text", show_default=True,
+              help="text: facts with the report lines that state them; patch: RDF Patch.")
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
+              help="File to write (atomically). Default: standard output.")
+def diff_command(old: Path, new: Path, fmt: str, output: Path | None) -> None:
+    """The facts added and removed between two builds (folders or TriG files).
+
+    Blank nodes are skolemised before comparing, so two builds of the same reports show no
+    difference.
+    """
+    from .diff import diff_builds, rdf_patch, readable
+    from .export import write_atomic
+
+    change = diff_builds(load_quads(old), load_quads(new))
+    text = rdf_patch(change) if fmt == "patch" else readable(change) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_atomic(output, text.encode("utf-8"))
+        click.echo(f"Wrote {output}: {len(change.removed)} quad(s) removed, {len(change.added)} added.", err=True)

@@ -6,7 +6,10 @@ import csv
 import io
 import json
 import re
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
@@ -15,6 +18,8 @@ from rdflib.term import Node
 from sensekg.loaders.errors import InputError
 
 from .rdfio import from_ox, to_ox
+
+T = TypeVar("T")
 
 PREFIXES = {
     "sk": "https://w3id.org/sensekg/ontology#",
@@ -40,6 +45,42 @@ def read_query(query_or_file: str) -> str:
         except OSError as exc:
             raise InputError(f"cannot read the query file: {exc.strerror}", path=path) from None
     return query_or_file
+
+
+_PROLOGUE = re.compile(r"""\A(?:\s+|\#[^\n]*\n?|PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s+<[^>]*>)*""", re.IGNORECASE)
+_UPDATE = re.compile(r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE)
+
+
+def is_update(text: str) -> bool:
+    """Whether ``text`` is a SPARQL Update (its first keyword after the prologue is an update one)."""
+    return bool(_UPDATE.match(text, _PROLOGUE.match(text).end()))
+
+
+def with_timeout(timeout: float | None, work: Callable[[], T]) -> T:
+    """Run ``work`` and give up after ``timeout`` seconds.
+
+    pyoxigraph releases the GIL while it evaluates, so a worker thread can be abandoned: the
+    command then exits with the error and the evaluation ends with the process.
+    """
+    if not timeout:
+        return work()
+    outcome: list = []
+
+    def target() -> None:
+        try:
+            outcome.append((True, work()))
+        except BaseException as exc:  # handed to the caller's thread below
+            outcome.append((False, exc))
+
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if not outcome:
+        raise InputError(f"the query ran past --timeout {timeout:g} s and was stopped")
+    ok, value = outcome[0]
+    if not ok:
+        raise value
+    return value
 
 
 def with_prefixes(text: str) -> str:
@@ -78,7 +119,7 @@ def select(store: ox.Store, text: str,
     except SyntaxError as exc:
         raise InputError(f"malformed SPARQL: {exc}") from None
     if not hasattr(result, "variables"):
-        raise InputError("only SELECT queries are answered here")
+        raise InputError("only SELECT queries are answered here (ASK and CONSTRUCT are not)")
     columns = [v.value for v in result.variables]
     rows = [tuple(None if cell is None else from_ox(cell) for cell in solution) for solution in result]
     return columns, rows

@@ -1,0 +1,183 @@
+"""Comparing two builds: canonical N-Quads, the facts added and removed with their evidence,
+and the same change as an RDF Patch (https://afs.github.io/rdf-delta/rdf-patch.html).
+
+The evidence model makes the readable form possible: every fact ``s p o`` in a report graph has
+``sk:Evidence`` nodes with ``rdf:subject s; rdf:predicate p; rdf:object o``, a report and a
+line, so a removed fact is shown with the lines the old build cited and an added one with the
+lines the new build cites.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from sensekg.loaders.vocab import EVIDENCE, PROV, SK
+
+RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+
+
+def skolemised(quads: list[ox.Quad]) -> list[ox.Quad]:
+    """Blank nodes replaced by IRIs from rdflib's canonical labelling of each graph, so that two
+    isomorphic builds give the same quads. (sensekg mints no blank nodes; this keeps the
+    comparison honest if a future loader does.)"""
+    if not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+        return quads
+    from rdflib import BNode, Graph
+    from rdflib.compare import to_canonical_graph
+
+    from .rdfio import from_ox, to_ox
+
+    by_graph: dict = defaultdict(list)
+    for q in quads:
+        by_graph[q.graph_name].append(q)
+    out = []
+    for name, members in by_graph.items():
+        graph = Graph()
+        for q in members:
+            graph.add((from_ox(q.subject), from_ox(q.predicate), from_ox(q.object)))
+        for s, p, o in to_canonical_graph(graph):
+            s, o = (ox.NamedNode(f"urn:skolem:{t}") if isinstance(t, BNode) else to_ox(t) for t in (s, o))
+            out.append(ox.Quad(s, to_ox(p), o, name))
+    return out
+
+
+def canonical_nquads(quads: list[ox.Quad]) -> bytes:
+    """Sorted N-Quads with blank nodes skolemised: equal bytes mean equal builds."""
+    lines = ox.serialize(skolemised(quads), format=ox.RdfFormat.N_QUADS).splitlines(keepends=True)
+    return b"".join(sorted(set(lines)))
+
+
+@dataclass
+class Change:
+    triple: ox.Triple
+    graphs: list[str]
+    citations: list[tuple[str, int, str]] = field(default_factory=list)  # report, line, quote
+
+
+@dataclass
+class BuildDiff:
+    removed: list[ox.Quad]
+    added: list[ox.Quad]
+    removed_facts: list[Change]
+    added_facts: list[Change]
+    old_labels: dict
+    new_labels: dict
+    # citations gained or lost by facts both builds hold
+    removed_citations: list[Change] = field(default_factory=list)
+    added_citations: list[Change] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not self.removed and not self.added
+
+
+def _is_evidence(term) -> bool:
+    return isinstance(term, ox.NamedNode) and term.value.startswith(str(EVIDENCE))
+
+
+def _citations(quads: list[ox.Quad]) -> dict[ox.Triple, list[tuple[str, int, str]]]:
+    """For each fact triple, the (report, line, quote) of the evidence that states it."""
+    evidence: dict = defaultdict(dict)
+    wanted = {RDF_NS + "subject", RDF_NS + "predicate", RDF_NS + "object", str(PROV.wasDerivedFrom),
+              str(SK.line), str(SK.quote)}
+    for q in quads:
+        if _is_evidence(q.subject) and q.predicate.value in wanted:
+            evidence[q.subject][q.predicate.value] = q.object
+    cited: dict = defaultdict(set)
+    for props in evidence.values():
+        try:
+            triple = ox.Triple(props[RDF_NS + "subject"], props[RDF_NS + "predicate"], props[RDF_NS + "object"])
+            report = props[str(PROV.wasDerivedFrom)].value.rsplit("/", 1)[-1]
+            cited[triple].add((report, int(props[str(SK.line)].value), props.get(str(SK.quote), ox.Literal("")).value))
+        except (KeyError, ValueError):
+            continue
+    return {triple: sorted(found) for triple, found in cited.items()}
+
+
+def _facts(quads: list[ox.Quad], citations: dict) -> list[Change]:
+    grouped: dict = defaultdict(set)
+    for q in quads:
+        if not _is_evidence(q.subject):
+            grouped[ox.Triple(q.subject, q.predicate, q.object)].add(q.graph_name.value.rsplit("/", 1)[-1])
+    return [Change(t, sorted(g), citations.get(t, [])) for t, g in sorted(grouped.items(), key=lambda kv: str(kv[0]))]
+
+
+def _labels(quads: list[ox.Quad]) -> dict:
+    return {q.subject: q.object.value for q in quads if q.predicate.value == RDFS_LABEL}
+
+
+def _cited_only(changed: list[ox.Quad], build: list[ox.Quad], facts: list[Change]) -> list[Change]:
+    """Citations of changed evidence nodes whose fact is not itself among ``facts``."""
+    nodes = {q.subject for q in changed if _is_evidence(q.subject)}
+    cited = _citations([q for q in build if q.subject in nodes])
+    listed = {fact.triple for fact in facts}
+    return [Change(t, [], c) for t, c in sorted(cited.items(), key=lambda kv: str(kv[0])) if t not in listed]
+
+
+def diff_builds(old: list[ox.Quad], new: list[ox.Quad]) -> BuildDiff:
+    old, new = skolemised(old), skolemised(new)
+    old_set, new_set = set(old), set(new)
+    removed = sorted(old_set - new_set, key=str)
+    added = sorted(new_set - old_set, key=str)
+    removed_facts, added_facts = _facts(removed, _citations(old)), _facts(added, _citations(new))
+    return BuildDiff(removed, added, removed_facts, added_facts, _labels(old), _labels(new),
+                     _cited_only(removed, old, removed_facts), _cited_only(added, new, added_facts))
+
+
+def _show(term, labels: dict) -> str:
+    from .validate import compact
+
+    if isinstance(term, ox.Literal):
+        return f'"{term.value}"'
+    name = compact(_rdflib(term))
+    label = labels.get(term)
+    return f"{label} ({name})" if label and label != name else name
+
+
+def _rdflib(term):
+    from .rdfio import from_ox
+
+    return from_ox(term)
+
+
+def readable(change: BuildDiff, quote_chars: int = 90) -> str:
+    if change.empty:
+        return "The two builds hold the same quads."
+    evidence_removed = sum(1 for q in change.removed if _is_evidence(q.subject))
+    evidence_added = sum(1 for q in change.added if _is_evidence(q.subject))
+    out = [f"{len(change.removed_facts)} fact(s) removed, {len(change.added_facts)} added; "
+           f"{len(change.removed_citations)} citation(s) of unchanged facts removed, "
+           f"{len(change.added_citations)} added ({len(change.removed)} quads removed, {len(change.added)} added, "
+           f"of which evidence -{evidence_removed} +{evidence_added})."]
+    for sign, facts, labels in (("-", change.removed_facts, change.old_labels),
+                                ("+", change.added_facts, change.new_labels)):
+        for fact in facts:
+            t = fact.triple
+            out.append(f"{sign} {_show(t.subject, labels)}  {_show(t.predicate, labels)}  {_show(t.object, labels)}"
+                       f"  [{', '.join(fact.graphs)}]")
+            for report, line, quote in fact.citations[:3]:
+                short = quote if len(quote) <= quote_chars else quote[:quote_chars - 1] + "…"
+                out.append(f"    {report}:{line}  {short}")
+            if len(fact.citations) > 3:
+                out.append(f"    … and {len(fact.citations) - 3} more line(s)")
+    for sign, facts, labels, verb in (("-", change.removed_citations, change.old_labels, "no longer cited at"),
+                                      ("+", change.added_citations, change.new_labels, "now also cited at")):
+        for fact in facts:
+            t = fact.triple
+            lines = ", ".join(f"{report}:{line}" for report, line, _ in fact.citations)
+            out.append(f"{sign} {_show(t.subject, labels)}  {_show(t.predicate, labels)}  {_show(t.object, labels)}"
+                       f"  {verb} {lines}")
+    return "\n".join(out)
+
+
+def rdf_patch(change: BuildDiff) -> str:
+    """The change as one RDF Patch transaction: deletions, then additions, in sorted order."""
+    lines = ["TX ."]
+    lines += [f"D {q.subject} {q.predicate} {q.object} {q.graph_name} ." for q in change.removed]
+    lines += [f"A {q.subject} {q.predicate} {q.object} {q.graph_name} ." for q in change.added]
+    lines.append("TC .")
+    return "\n".join(lines) + "\n"

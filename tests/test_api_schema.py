@@ -1,0 +1,66 @@
+"""Schemathesis against the saved-queries API's own OpenAPI description: no server errors, and
+answers (status, content type, body) as the description declares them.
+
+The app runs in process (ASGI) and its queries run on a real Oxigraph server on a free port
+with the build pushed, as in test_server.py. Bounded: a few dozen examples per operation.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from sensekg.graph.api import create_app
+from sensekg.graph.cli import main
+from sensekg.graph.serve import start_oxigraph
+
+settings.register_profile("api-schema", max_examples=25, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An empty read-write Oxigraph server, stopped at the end."""
+    port = free_port()
+    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def pushed(server, built):
+    from click.testing import CliRunner
+
+    result = CliRunner().invoke(main, ["push", server, "--graph", str(built[1])])
+    assert result.exit_code == 0, result.output
+
+
+@pytest.fixture(scope="module")
+def api_schema(pushed, server):
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(f"{server}/query", timeout=10))
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(settings.get_profile("api-schema"))
+def test_api_answers_as_its_openapi_description_says(case):
+    case.call_and_validate(checks=CHECKS)
