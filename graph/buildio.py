@@ -26,14 +26,30 @@ def _aside(out: Path) -> Path:
     return out.with_name(out.name + ".old")
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def recover(out: Path) -> None:
-    """Put back a previous build that a crash left renamed aside."""
+    """Put back a previous build that a crash left renamed aside, and remove the staging
+    folders of builds that died (their names carry the builder's process id)."""
     old = _aside(out)
     if old.is_dir():
         if out.is_dir():
             shutil.rmtree(old)
         else:
             os.replace(old, out)
+    if out.parent.is_dir():
+        for staging in out.parent.glob(f".{out.name}.tmp-*"):
+            pid = staging.name.removeprefix(f".{out.name}.tmp-").split("-", 1)[0]
+            if pid.isdigit() and not _alive(int(pid)):
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def write_build(out: Path, writer: Callable[[Path], None]) -> None:
@@ -41,7 +57,7 @@ def write_build(out: Path, writer: Callable[[Path], None]) -> None:
     out = out.resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
     try:
         writer(staging)
         if out.exists():
@@ -87,9 +103,9 @@ def open_store(graph: str | Path):
 
         try:
             return ox.Store.read_only(str(folder / STORE))
-        except OSError as exc:
-            raise InputError(f"the store cannot be opened ({exc}); rebuild with `sensekg build --force`",
-                             path=folder / STORE) from None
+        except (OSError, RuntimeError) as exc:  # RocksDB reports damaged files as RuntimeError
+            raise InputError(f"the store is corrupt or cannot be opened ({exc}); rebuild it with "
+                             "`sensekg build --force`", path=folder / STORE) from None
     return rdfio.store(load_quads(graph))
 
 

@@ -29,7 +29,7 @@ class SensekgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"sensekg: error: {exc}", err=True)
+            click.echo(f"sensekg: error: {' '.join(str(exc).split())}", err=True)  # always one line
             sys.exit(2)
 
 

@@ -114,10 +114,14 @@ def bind(text: str, bindings: dict[str, Node] | None) -> str:
 def select(store: ox.Store, text: str,
            bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
     """Run a SELECT; the default graph is the union of all graphs."""
+    full = with_prefixes(text)
     try:
-        result = store.query(bind(with_prefixes(text), bindings))
+        result = store.query(bind(full, bindings))
     except SyntaxError as exc:
-        raise InputError(f"malformed SPARQL: {exc}") from None
+        added = full.count("\n") - text.count("\n")  # report positions in the user's own text
+        message = re.sub(r"error at (\d+):(\d+)", lambda m: f"error at line {int(m[1]) - added}, column {m[2]}",
+                         str(exc), count=1)
+        raise InputError(f"malformed SPARQL: {message}") from None
     if not hasattr(result, "variables"):
         raise InputError("only SELECT queries are answered here (ASK and CONSTRUCT are not)")
     columns = [v.value for v in result.variables]

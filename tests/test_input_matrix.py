@@ -1,0 +1,217 @@
+"""Every command against every bad input it reads: exit 2, one line naming the file, line or
+parameter, no traceback, and a previous build left byte for byte as it was.
+
+Each row is (bad input, command); the bad input prepares files under tmp_path and returns the
+words the message must contain. Commands that do not read an input are not paired with it
+(a reports folder means nothing to `sparql`), so every pairing here is one a user can make.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sensekg.graph.cli import main
+from sensekg.loaders.reports import sha256_of
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+class Case:
+    """Files for one bad input: a previous build, and copies of the reports and data to damage."""
+
+    def __init__(self, tmp_path: Path, built, reports_dir: Path, data_dir: Path):
+        self.tmp = tmp_path
+        self.out = tmp_path / "build"
+        shutil.copytree(built[1], self.out)
+        self.reports = tmp_path / "reports"
+        shutil.copytree(reports_dir, self.reports)
+        self.data = tmp_path / "data"
+        shutil.copytree(data_dir, self.data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+        self.graph = self.out  # what read commands are pointed at
+
+    def rehash(self, name: str) -> None:
+        """Record a damaged report's new checksum, so the damage itself is what gets reported."""
+        manifest = self.reports / "reports.toml"
+        text = manifest.read_text(encoding="utf-8")
+        block = text.index(f'file = "{name}"')
+        start = text.index('sha256 = "', block) + len('sha256 = "')
+        manifest.write_text(text[:start] + sha256_of(self.reports / name) + text[start + 64:], encoding="utf-8")
+
+    def edit(self, relative: str, old: str, new: str) -> Path:
+        path = self.data / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{old!r} is not in {path}"
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return path
+
+
+REPORT = "interim-results-2025h1.txt"
+CERTS = "statements/certifications.toml"
+LEED = '"sustainability-report-2024:1725 | The tower was awarded the LEED'
+
+
+def no_reports(c: Case) -> list[str]:
+    c.reports = c.tmp / "absent"
+    return ["absent", "reports.toml"]
+
+
+def empty_reports(c: Case) -> list[str]:
+    c.reports = c.tmp / "empty"
+    c.reports.mkdir()
+    return ["empty", "reports.toml"]
+
+
+def truncated_report(c: Case) -> list[str]:
+    path = c.reports / REPORT
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join(lines[:200]), encoding="utf-8")
+    c.rehash(REPORT)
+    # the first record whose cited text is gone stops the build, naming its file and line
+    return ["re:" + r"\.(txt|toml):\d+"]
+
+
+def invalid_utf8(c: Case) -> list[str]:
+    path = c.reports / REPORT
+    lines = path.read_bytes().splitlines(keepends=True)
+    lines[99] = b"\xff\xfe broken \xc3\x28" + lines[99]
+    path.write_bytes(b"".join(lines))
+    c.rehash(REPORT)
+    return [f"{REPORT}:100", "UTF-8"]
+
+
+def checksum_differs(c: Case) -> list[str]:
+    path = c.reports / REPORT
+    path.write_text(path.read_text(encoding="utf-8")[:-200], encoding="utf-8")
+    return [REPORT, "checksum differs"]
+
+
+def data_syntax_error(c: Case) -> list[str]:
+    path = c.data / CERTS
+    path.write_text(path.read_text(encoding="utf-8") + "\n[broken\nlabel = 1\n", encoding="utf-8")
+    return ["certifications.toml", "TOML syntax error"]
+
+
+def duplicate_id(c: Case) -> list[str]:
+    """An id defined in two registry files (within one file TOML itself refuses it)."""
+    text = (c.data / "entities" / "facilities.toml").read_text(encoding="utf-8")
+    first = re.search(r'(?ms)^\[(?P<id>[\w-]+)\]\n.*?(?=^\[|\Z)', text)
+    other = c.data / "entities" / "products.toml"
+    other.write_text(other.read_text(encoding="utf-8") + "\n" + first.group(0), encoding="utf-8")
+    return ["duplicate", first.group("id"), "facilities.toml"]
+
+
+def unknown_type(c: Case) -> list[str]:
+    path = c.data / "entities" / "facilities.toml"
+    text = path.read_text(encoding="utf-8")
+    kind = re.search(r'(?m)^type = "(\w+)"', text).group(1)
+    path.write_text(text.replace(f'type = "{kind}"', 'type = "Spaceship"', 1), encoding="utf-8")
+    return ["unknown type", "Spaceship"]
+
+
+def unknown_report_id(c: Case) -> list[str]:
+    c.edit(CERTS, LEED, LEED.replace("2024:1725", "2042:1725"))
+    return ["cert-xinzhou-tower-leed-gold", "unknown report id", "sustainability-report-2042"]
+
+
+def line_out_of_range(c: Case) -> list[str]:
+    c.edit(CERTS, LEED, LEED.replace(":1725", ":99999"))
+    return ["cert-xinzhou-tower-leed-gold", "sustainability-report-2024.txt:99999", "out of range"]
+
+
+def missing_build(c: Case) -> list[str]:
+    c.graph = c.tmp / "nothing"
+    return ["nothing", "run `sensekg build` first"]
+
+
+def corrupt_trig(c: Case) -> list[str]:
+    (c.out / "sensekg.trig").write_text("@prefix broken", encoding="utf-8")
+    shutil.rmtree(c.out / "store")
+    return ["sensekg.trig", "corrupt"]
+
+
+def corrupt_store(c: Case) -> list[str]:
+    for path in (c.out / "store").iterdir():
+        if path.is_file():
+            path.write_bytes(b"\0garbage\0")
+    return ["store", "corrupt"]
+
+
+BUILD = lambda c: ["build", "-q", "--force", "--out", str(c.out), "--reports", str(c.reports),  # noqa: E731
+                   "--data", str(c.data)]
+READERS: dict[str, Callable[[Case], list[str]]] = {
+    "validate": lambda c: ["validate", "--graph", str(c.graph)],
+    "export": lambda c: ["export", "--graph", str(c.graph), "--format", "nt"],
+    "sparql": lambda c: ["sparql", "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "--graph", str(c.graph)],
+    "query run": lambda c: ["query", "run", "certifications", "--param", "entity=SenseAuto", "--graph", str(c.graph)],
+    "why": lambda c: ["why", "SenseAuto", "--graph", str(c.graph)],
+    "search": lambda c: ["search", "SenseNova", "--graph", str(c.graph)],
+    "viz": lambda c: ["viz", "SenseAuto", "--graph", str(c.graph), "-o", str(c.tmp / "v.html")],
+    "stats": lambda c: ["stats", "--graph", str(c.graph)],
+    "check": lambda c: ["check", "--graph", str(c.graph)],
+    "diff": lambda c: ["diff", str(c.graph), str(c.graph)],
+    "push": lambda c: ["push", "http://127.0.0.1:9", "--graph", str(c.graph)],
+}
+# the store is only what the fast read commands open; export, stats, check and diff read the TriG
+STORE_READERS = ["validate", "sparql", "query run", "why", "search", "viz"]
+
+QUERY_FAULTS = [
+    ("malformed SPARQL", ["sparql", "SELECT ?s WHERE { ?s ?p"], ["malformed SPARQL", "line 1, column"]),
+    ("unknown query name", ["query", "run", "no-such-query"], ["no-such-query"]),
+    ("unknown query name", ["query", "show", "no-such-query"], ["no-such-query"]),
+    ("unknown query name", ["viz", "--query", "no-such-query", "-o", "/tmp/never.html"], ["no-such-query"]),
+    ("missing parameter", ["query", "run", "dependents"], ["entity"]),
+    ("unknown parameter", ["query", "run", "certifications", "--param", "entity=SenseAuto", "--param", "colour=red"],
+     ["colour"]),
+    ("unknown entity", ["query", "run", "certifications", "--param", "entity=Acme Rockets"], ["Acme Rockets"]),
+    ("unknown entity", ["why", "Acme Rockets"], ["Acme Rockets"]),
+    ("unknown entity", ["viz", "Acme Rockets", "-o", "/tmp/never.html"], ["Acme Rockets"]),
+    ("ambiguous entity", ["query", "run", "certifications", "--param", "entity=Generative AI"],
+     ["Generative AI", "names 2 entities"]),
+    ("ambiguous entity", ["why", "Generative AI"], ["Generative AI", "names 2 entities"]),
+    ("ambiguous entity", ["viz", "Generative AI", "-o", "/tmp/never.html"], ["Generative AI", "names 2 entities"]),
+]
+
+MATRIX = [(fault, "build") for fault in (no_reports, empty_reports, truncated_report, invalid_utf8, checksum_differs,
+                                         data_syntax_error, duplicate_id, unknown_type, unknown_report_id,
+                                         line_out_of_range)]
+MATRIX += [(missing_build, name) for name in READERS] + [(corrupt_trig, name) for name in READERS]
+MATRIX += [(corrupt_store, name) for name in STORE_READERS]
+
+
+@pytest.mark.parametrize(("fault", "command"), MATRIX, ids=[f"{f.__name__}-{c}" for f, c in MATRIX])
+def test_bad_input_is_one_clear_line(runner, tmp_path, built, reports_dir, fault, command):
+    from sensekg.loaders.datafiles import data_dir
+
+    case = Case(tmp_path, built, reports_dir, data_dir())
+    needles = fault(case)
+    before = digest(case.out)
+    args = BUILD(case) if command == "build" else READERS[command](case)
+    result = runner.invoke(main, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sensekg: error:"), result.output
+    for needle in needles:
+        assert re.search(needle[3:], lines[0]) if needle.startswith("re:") else needle in lines[0], lines[0]
+    assert "Traceback" not in result.output
+    if fault is not corrupt_trig and fault is not corrupt_store:
+        assert digest(case.out) == before, "the previous build changed"
+
+
+@pytest.mark.parametrize(("what", "args", "needles"), QUERY_FAULTS, ids=[f"{w}-{a[0]}" for w, a, _ in QUERY_FAULTS])
+def test_bad_query_input_is_one_clear_line(runner, built, what, args, needles):
+    reads_graph = args[:2] != ["query", "show"]
+    result = runner.invoke(main, [*args, "--graph", str(built[1])] if reads_graph else args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sensekg: error:"), result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
