@@ -27,10 +27,15 @@ class Endpoint:
     password: str | None = None
     timeout: float = 30.0
     tries: int = 3
+    backoff: float = 0.5  # seconds before the second try; doubled before each later one
 
     def request(self, method: str, url: str, data: bytes | None = None, headers: dict | None = None) -> bytes:
         """One HTTP exchange, retried with backoff on refusals, timeouts and 5xx answers."""
         headers = dict(headers or {})
+        if data is not None:
+            # a server that reads exactly this many bytes rejects a body cut short by a dropped
+            # connection instead of storing its first part (urllib adds it too; say it outright)
+            headers["Content-Length"] = str(len(data))
         if self.user:
             token = base64.b64encode(f"{self.user}:{self.password or ''}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
@@ -41,14 +46,14 @@ class Endpoint:
                 with urllib.request.urlopen(req, timeout=self.timeout) as response:
                     return response.read()
             except urllib.error.HTTPError as exc:
-                detail = exc.read()[:300].decode("utf-8", "replace")
+                detail = " ".join(exc.read()[:300].decode("utf-8", "replace").split())  # one line
                 if exc.code < 500:
                     raise InputError(f"{method} {url} answered {exc.code} {exc.reason}: {detail}") from None
                 last = f"{exc.code} {exc.reason}: {detail}"
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 last = str(getattr(exc, "reason", exc))
             if attempt + 1 < self.tries:
-                time.sleep(0.5 * 2 ** attempt)
+                time.sleep(self.backoff * 2 ** attempt)
         raise InputError(f"{method} {url} failed after {self.tries} tries: {last}")
 
 
@@ -102,8 +107,9 @@ def push(quads: list[ox.Quad], gsp: Endpoint, query: Endpoint,
     default graph, as the local store has it; then compare remote and local counts."""
     graphs: dict[str, list[ox.Triple]] = {}
     for quad in quads:
-        if not isinstance(quad.graph_name, ox.DefaultGraph):
-            graphs.setdefault(quad.graph_name.value, []).append(ox.Triple(quad.subject, quad.predicate, quad.object))
+        name = quad.graph_name
+        if not isinstance(name, ox.DefaultGraph):
+            graphs.setdefault(name.value, []).append(quad.triple)
     for name, triples in sorted(graphs.items()):
         data = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
         url = f"{gsp.url}?{urllib.parse.urlencode({'graph': name})}"
