@@ -185,9 +185,12 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
         if label.casefold() in skip:
             continue
         segment = spec.segments.get(label)
+        short = [c for c in spec.columns if c.cell >= len(row.cells)]
+        if short:  # a lost TAB: the figures left would land in the wrong columns
+            skipped.append(Skipped(spec.id, spec.report, row.line,
+                                   f"row has {len(row.cells)} cells, the table's columns need {short[0].cell + 1}"))
+            continue
         for column in spec.columns:
-            if column.cell >= len(row.cells):
-                continue
             cell = row.cells[column.cell]
             try:
                 value = parse_value(cell)
