@@ -6,7 +6,7 @@
 It starts ``sensekg serve`` (the console script beside this Python) on 127.0.0.1 on two free
 ports, waits until both the SPARQL endpoint (/query) and the API (/api/queries) answer, then
 runs N concurrent clients (threads, one httpx client each) for the given time. Each client
-sends a random mix of:
+sends a random mix (about a third SPARQL, the rest API) of:
 
 - ``api``: every saved query at ``/api/queries/NAME`` with its example parameters, as JSON
   and as CSV;
@@ -19,7 +19,8 @@ total requests, throughput, p50 and p99 latency overall and per kind, the errors
 the first few distinct messages), and a Markdown table for bench/RESULTS.md.
 
 The server is stopped at the end (SIGINT, then a wait, then kill) also on Ctrl-C or error.
-Exit status: 0 when there were no errors, 1 when there were, 2 when the server did not start.
+Exit status: 0 when the run completed without errors, 1 when there were errors or it was
+interrupted, 2 when the server did not start, 130 when interrupted before the load began.
 Not a test: nothing asserts a latency.
 """
 
@@ -77,13 +78,15 @@ class Call:
 class Tally:
     latencies: dict[str, list[float]] = field(default_factory=lambda: {"api": [], "sparql": []})
     errors: Counter = field(default_factory=Counter)
+    first_seen: dict[str, float] = field(default_factory=dict)  # time.monotonic() of each error's first time
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, kind: str, seconds: float, error: str | None) -> None:
+    def add(self, kind: str, seconds: float, error: str | None, when: float) -> None:
         with self.lock:
             self.latencies[kind].append(seconds)
             if error:
                 self.errors[error] += 1
+                self.first_seen.setdefault(error, when)
 
 
 def free_port() -> int:
@@ -130,7 +133,8 @@ def client(number: int, api: list[Call], sparql: list[Call], until: float, stop:
                 error = problem(call, response)
             except httpx.HTTPError as exc:
                 error = f"{type(exc).__name__}: {exc}"
-            tally.add(call.kind, time.perf_counter() - start, error and f"{call.kind} {call.name}: {error}")
+            tally.add(call.kind, time.perf_counter() - start, error and f"{call.kind} {call.name}: {error}",
+                      time.monotonic())
 
 
 def start_server(graph: Path, port: int, api_port: int, timeout: float) -> tuple[subprocess.Popen, list[str]]:
@@ -278,7 +282,8 @@ def main(argv: list[str] | None = None) -> int:
           f"p50 {percentile(tally.latencies['api'] + tally.latencies['sparql'], 0.5):.1f} ms, "
           f"p99 {percentile(tally.latencies['api'] + tally.latencies['sparql'], 0.99):.1f} ms; {errors} errors")
     for message, count in list(tally.errors.items())[:5]:  # the first distinct ones, in the order met
-        print(f"  {count:6d} x {message}")
+        at = tally.first_seen.get(message, started) - started
+        print(f"  {count:6d} x {message} (first at {at:.1f} s)")
     if len(tally.errors) > 5:
         print(f"  ... and {len(tally.errors) - 5} other distinct errors")
     print()
@@ -289,5 +294,5 @@ def main(argv: list[str] | None = None) -> int:
 if __name__ == "__main__":
     try:
         sys.exit(main())
-    except KeyboardInterrupt:  # before the load started; the server was stopped on the way out
+    except (KeyboardInterrupt, Stop):  # before the load started; the server was stopped on the way out
         sys.exit(130)

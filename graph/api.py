@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import inspect
 import io
+import re
 from importlib import metadata
 
 from fastapi import FastAPI, Query, Request
@@ -23,6 +24,23 @@ from .remote import Endpoint, RemoteStore
 from .runner import run_saved, with_labels
 from .saved import SavedQuery, load_saved
 
+_UNREACHABLE = re.compile(r"^[A-Z]+ \S+ failed after \d+ tries: ")
+_ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}},
+                                          "required": ["error"]}}}
+_CELL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
+RESPONSES: dict[int | str, dict] = {
+    200: {"description": "The rows: JSON with `format=json` (the default), CSV with a header row with `format=csv`",
+          "content": {"application/json": {"schema": {
+              "type": "object", "required": ["query", "columns", "rows"],
+              "properties": {"query": {"type": "string"}, "columns": {"type": "array", "items": {"type": "string"}},
+                             "rows": {"type": "array", "items": {"type": "object", "additionalProperties": _CELL}}}}},
+              "text/csv": {"schema": {"type": "string"}}}},
+    400: {"description": "A parameter is refused: unknown, missing, naming no or several entities, or not an IRI",
+          "content": _ERROR},
+    502: {"description": "The SPARQL endpoint did not answer", "content": _ERROR},
+    504: {"description": "The query ran past the timeout and was cancelled", "content": _ERROR},
+}
+
 
 def create_app(query_url: str, timeout: float = 10.0) -> FastAPI:
     store = RemoteStore(Endpoint(query_url, timeout=timeout + 5, tries=1))
@@ -33,10 +51,13 @@ def create_app(query_url: str, timeout: float = 10.0) -> FastAPI:
 
     @app.exception_handler(InputError)
     async def bad_input(_: Request, exc: InputError) -> JSONResponse:
-        status = 504 if "timed out" in str(exc) or "timeout" in str(exc).casefold() else 400
-        if "failed after" in str(exc):
+        # by the messages of sensekg.graph.remote, from their start: a parameter's value is quoted
+        # inside a 400's message and must not turn it into a 502 or 504
+        message = str(exc)
+        status = 504 if message.startswith("the query timed out") else 400
+        if _UNREACHABLE.match(message):
             status = 502
-        return JSONResponse({"error": str(exc)}, status_code=status)
+        return JSONResponse({"error": message}, status_code=status)
 
     @app.get("/api/queries", summary="List the saved queries")
     def list_queries() -> list[dict]:
@@ -47,14 +68,17 @@ def create_app(query_url: str, timeout: float = 10.0) -> FastAPI:
     for query in saved.values():
         app.add_api_route(f"/api/queries/{query.name}", _handler(store, query), methods=["GET"],
                           summary=query.summary, description=query.description or query.summary,
-                          tags=list(query.tags) or None)
+                          tags=list(query.tags) or None, responses=RESPONSES)
     return app
 
 
 def _handler(store: RemoteStore, query: SavedQuery):
     def run(request: Request, format: str = "json", iris: bool = False, **params: str | None):
         given = {k: v for k, v in params.items() if v is not None}
-        columns, rows = run_saved(store, query, given)
+        try:
+            columns, rows = run_saved(store, query, given)
+        except ValueError as exc:  # pyoxigraph refuses an IRI parameter such as "http://a b" or "id:a<b"
+            raise InputError(f"{query.name}: a parameter is not a valid IRI: {exc}") from None
         rows = rows if iris else with_labels(store, rows)
         cells = [[show(v) if v is not None else None for v in row] for row in rows]
         if format == "csv":

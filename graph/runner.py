@@ -32,9 +32,9 @@ TYPES = "SELECT ?t WHERE { ?e a ?t . FILTER(STRSTARTS(STR(?t), STR(sk:))) }"
 
 def resolve_entity(store: ox.Store, value: str, param: str = "entity") -> URIRef:
     if value.startswith(("http://", "https://")):
-        return URIRef(value)
+        return _checked_iri(value, param)
     if value.startswith("id:"):
-        return URIRef("https://w3id.org/sensekg/id/" + value[3:])
+        return _checked_iri("https://w3id.org/sensekg/id/" + value[3:], param)
     _, found = select(store, FIND, {"name": Literal(value)})
     by_label = [row for row in found if int(row[2]) == 1]
     if len(by_label) == 1:  # the one entity whose preferred label this is beats its aliases' owners
@@ -74,10 +74,20 @@ def bindings_for(store: ox.Store, query: SavedQuery, given: Mapping[str, str]) -
         if param.kind == "entity":
             bound[name] = resolve_entity(store, value, name)
         elif param.kind == "report":
-            bound[name] = URIRef(value) if value.startswith("http") else REPORT[value.removeprefix("report:")]
+            report = value if value.startswith("http") else str(REPORT) + value.removeprefix("report:")
+            bound[name] = _checked_iri(report, name)
         else:
             bound[name] = Literal(value)
     return bound
+
+
+def _checked_iri(iri: str, param: str) -> URIRef:
+    """An IRI Oxigraph accepts, or a one-line error naming the parameter."""
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        raise InputError(f"--param {param}: {iri!r} is not a valid IRI ({exc})") from None
+    return URIRef(iri)
 
 
 def run_saved(store: ox.Store, query: SavedQuery, given: Mapping[str, str]) -> tuple[list[str], list[tuple]]:

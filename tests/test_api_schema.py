@@ -23,7 +23,9 @@ from sensekg.graph.api import create_app
 from sensekg.graph.cli import main
 from sensekg.graph.serve import start_oxigraph
 
-settings.register_profile("api-schema", max_examples=25, deadline=None,
+# per operation: 20 generated cases plus Schemathesis's explicit-example and coverage cases; no example
+# database (a failure prints the case as a curl command to reproduce it)
+settings.register_profile("api-schema", max_examples=20, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
@@ -53,14 +55,17 @@ def pushed(server, built):
 
 
 @pytest.fixture(scope="module")
-def api_schema(pushed, server):
-    return schemathesis.openapi.from_asgi("/openapi.json", create_app(f"{server}/query", timeout=10))
+def api(pushed, server):
+    return create_app(f"{server}/query", timeout=10)
 
 
-schema = schemathesis.pytest.from_fixture("api_schema")
+# The description does not depend on the endpoint, so it is read from an app that never queries it;
+# the cases are sent to the app on the real server. (schemathesis.pytest.from_fixture would defer the
+# loading to the fixture, but its node renaming fails on pytest 9.2, which no longer has Node._nodeid.)
+schema = schemathesis.openapi.from_asgi("/openapi.json", create_app("http://127.0.0.1:9/query"))
 
 
 @schema.parametrize()
 @settings(settings.get_profile("api-schema"))
-def test_api_answers_as_its_openapi_description_says(case):
-    case.call_and_validate(checks=CHECKS)
+def test_api_answers_as_its_openapi_description_says(case, api):
+    case.call_and_validate(checks=CHECKS, app=api)

@@ -174,6 +174,8 @@ QUERY_FAULTS = [
     ("unknown entity", ["query", "run", "certifications", "--param", "entity=Acme Rockets"], ["Acme Rockets"]),
     ("unknown entity", ["why", "Acme Rockets"], ["Acme Rockets"]),
     ("unknown entity", ["viz", "Acme Rockets", "-o", "/tmp/never.html"], ["Acme Rockets"]),
+    ("invalid IRI", ["query", "run", "certifications", "--param", "entity=http://a b"], ["entity", "not a valid IRI"]),
+    ("invalid IRI", ["query", "run", "board", "--param", 'report="'], ["report", "not a valid IRI"]),
     ("ambiguous entity", ["query", "run", "certifications", "--param", "entity=Generative AI"],
      ["Generative AI", "names 2 entities"]),
     ("ambiguous entity", ["why", "Generative AI"], ["Generative AI", "names 2 entities"]),
