@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,22 @@ def rows(store, query: str, **bindings) -> list[tuple]:
 
     _, found = run(store, query, bindings)
     return [tuple(None if v is None else str(v) for v in row) for row in found]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """An empty read-write Oxigraph server on a free loopback port (base URL), one per test module."""
+    from sensekg.graph.serve import start_oxigraph
+
+    port = free_port()
+    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)

@@ -7,8 +7,6 @@ with the build pushed, as in test_server.py. Bounded: a few dozen examples per o
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -21,29 +19,12 @@ from schemathesis.specs.openapi.checks import (
 
 from sensekg.graph.api import create_app
 from sensekg.graph.cli import main
-from sensekg.graph.serve import start_oxigraph
 
 # per operation: 20 generated cases plus Schemathesis's explicit-example and coverage cases; no example
 # database (a failure prints the case as a curl command to reproduce it)
 settings.register_profile("api-schema", max_examples=20, deadline=None, database=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """An empty read-write Oxigraph server, stopped at the end."""
-    port = free_port()
-    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,6 @@ import pytest
 from sensekg.graph import remote
 from sensekg.graph.cli import main
 from sensekg.graph.remote import Endpoint, RemoteStore
-from sensekg.graph.serve import start_oxigraph
 
 BACKOFF = 0.3  # the first wait in these tests; push's own default is longer
 TRIES = Endpoint("unused").tries
@@ -268,20 +267,10 @@ def test_a_server_that_answers_500(runner, faulty, build_copy, build_digest):
 # --- dropping the connection halfway, in front of a real Oxigraph server --------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def oxigraph(tmp_path_factory):
-    """A real read-write Oxigraph server, stopped at the end."""
-    port = free_port()
-    process = start_oxigraph(tmp_path_factory.mktemp("push-target") / "store", "127.0.0.1", port, True, 10)
-    yield port
-    process.terminate()
-    process.wait(timeout=10)
+def oxigraph(server) -> int:
+    """The port of the module's real read-write Oxigraph server (conftest's ``server``)."""
+    return int(server.rsplit(":", 1)[1])
 
 
 def remote_counts(port: int) -> dict[str, int]:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 
 import pytest
+from conftest import free_port
 from fastapi.testclient import TestClient
 
 from sensekg.graph.api import create_app
@@ -14,22 +14,6 @@ from sensekg.graph.remote import Endpoint, RemoteStore
 from sensekg.graph.runner import run_saved
 from sensekg.graph.saved import load_saved
 from sensekg.graph.serve import start_oxigraph
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """An empty read-write Oxigraph server, stopped at the end."""
-    port = free_port()
-    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
