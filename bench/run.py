@@ -229,7 +229,8 @@ def main() -> None:
     parser.add_argument("--query-runs", type=int, default=20)
     parser.add_argument("--rdflib-budget", type=float, default=5.0, help="seconds per query on rdflib")
     parser.add_argument("--pyshacl-up-to", type=int, default=1, help="largest size validated with pySHACL")
-    parser.add_argument("--pyrudof-up-to", type=int, default=1, help="largest size validated with pyrudof")
+    parser.add_argument("--pyrudof-up-to", type=int, default=0,
+                        help="largest size validated with pyrudof (not a dependency: pip install pyrudof)")
     parser.add_argument("--partitioned-up-to", type=int, default=100,
                         help="largest size validated as `sensekg validate` does (pySHACL by partition)")
     parser.add_argument("--scale-only", action="store_true", help="only the scale series")

@@ -129,19 +129,14 @@ def diff_builds(old: list[ox.Quad], new: list[ox.Quad]) -> BuildDiff:
 
 
 def _show(term, labels: dict) -> str:
-    from .validate import compact
+    from .query import show
+    from .rdfio import from_ox
 
     if isinstance(term, ox.Literal):
         return f'"{term.value}"'
-    name = compact(_rdflib(term))
+    name = show(from_ox(term))
     label = labels.get(term)
     return f"{label} ({name})" if label and label != name else name
-
-
-def _rdflib(term):
-    from .rdfio import from_ox
-
-    return from_ox(term)
 
 
 def readable(change: BuildDiff, quote_chars: int = 90) -> str:

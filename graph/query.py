@@ -17,24 +17,13 @@ from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError
 
+from .rdfio import PREFIXES as RDF_PREFIXES
 from .rdfio import from_ox, to_ox
 
 T = TypeVar("T")
 
-PREFIXES = {
-    "sk": "https://w3id.org/sensekg/ontology#",
-    "id": "https://w3id.org/sensekg/id/",
-    "report": "https://w3id.org/sensekg/report/",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "measure": "https://w3id.org/sensekg/measure/",
-}
+# the prefixes declared for every query and used to shorten IRIs in answers: the same as the files'
+PREFIXES = RDF_PREFIXES
 
 
 def read_query(query_or_file: str) -> str:

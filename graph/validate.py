@@ -166,18 +166,6 @@ def validate_store(store, jobs: int | None = None, size: int = PARTITION_TRIPLES
     return ValidationReport(conforms, ordered)
 
 
-def compact(node: Node) -> str:
-    """``prefix:local`` for IRIs in the project's namespaces, else the IRI or literal as is."""
-    from .rdfio import PREFIXES
-
-    text = str(node)
-    if isinstance(node, URIRef):
-        for prefix, namespace in PREFIXES.items():
-            if text.startswith(namespace) and len(text) > len(namespace):
-                return f"{prefix}:{text[len(namespace):]}"
-    return text
-
-
 def label_of(store, node: Node) -> str:
     import pyoxigraph as ox
 
@@ -199,6 +187,8 @@ def lines_about(store, node: Node) -> list[str]:
 
 def format_report(report: ValidationReport, store) -> str:
     """The violations grouped by entity, each with its label and the report lines that state it."""
+    from .query import show
+
     if report.conforms and not report.violations:
         return "The graph conforms to the shapes."
     grouped: dict[Node, list[Violation]] = defaultdict(list)
@@ -208,11 +198,11 @@ def format_report(report: ValidationReport, store) -> str:
     out = [f"{len(report.violations)} problem(s) in {len(grouped)} {entities}:"]
     for focus, violations in grouped.items():
         lines = lines_about(store, focus)
-        out.append(f"\n{label_of(store, focus)} ({compact(focus)})")
+        out.append(f"\n{label_of(store, focus)} ({show(focus)})")
         if lines:
             out.append(f"  stated at: {', '.join(lines[:6])}{' …' if len(lines) > 6 else ''}")
         for v in violations:
-            path = compact(v.path) if isinstance(v.path, URIRef) else "-"
+            path = show(v.path) if isinstance(v.path, URIRef) else "-"
             value = f" (value: {v.value})" if v.value is not None else ""
             out.append(f"  [{v.severity}] {path}: {v.message}{value}")
     return "\n".join(out)
