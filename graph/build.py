@@ -25,7 +25,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import INFO, STORE, TRIG, write_build
+from .buildio import FORMAT, INFO, STORE, TRIG, write_build
 
 
 @dataclass
@@ -90,6 +90,7 @@ def inputs_digest(data: Path | None = None) -> str:
 
 def build_info(result: BuildResult, inputs: str = "") -> dict:
     return {
+        "format": FORMAT,
         "inputs": inputs,
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
         "quads": len(result.quads),
@@ -99,7 +100,9 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
 
 
 def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None] = lambda _: None,
-                  inputs: str = "") -> None:
+                  inputs: str = "", keep: Iterable[Path] = ()) -> None:
+    """Write the TriG, the store and the marker into ``out``, replaced whole (see ``buildio``);
+    ``keep`` are folders ``out`` must not hold, such as the reports and the data."""
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
             rdfio.write(result.ox_quads, folder / TRIG, "trig")
@@ -111,7 +114,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
         (folder / INFO).write_text(json.dumps(build_info(result, inputs), indent=2, sort_keys=True) + "\n",
                                    encoding="utf-8")
 
-    write_build(out, writer)
+    write_build(out, writer, keep=[result.corpus.folder, *keep])
 
 
 def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:

@@ -1,83 +1,211 @@
-"""The build folder: written whole through a temporary folder and a rename, read back safely.
+"""The build folder: written whole through a staging folder and a swap, read back safely.
 
-A build never leaves ``build/`` half-written. Outputs go to a sibling temporary folder;
-when everything is written the old folder is renamed aside, the new one into place, and
-the old one removed. If a previous run died between the two renames, the next reader
-restores the old folder.
+sensekg never deletes or moves what it did not make:
+
+- ``--out DIR`` is replaced only when DIR is empty or is a build folder that sensekg wrote (its
+  ``build-info.json`` carries the format tag :data:`FORMAT`) holding nothing but build outputs.
+  Anything else (a folder of your own, a file, the reports, the data, the current folder) is
+  refused with one line, and nothing is touched.
+- Outputs go to a staging folder beside DIR named ``.DIR.sensekg-staging-PID-*``. When everything
+  is written, DIR is renamed to ``.DIR.sensekg-swap-PID``, the staging folder is renamed to DIR,
+  and the swapped-out folder is removed. A user's own ``DIR.old`` or ``.DIR.tmp`` is never read,
+  moved or removed.
+- The builder holds an exclusive lock on ``.DIR.sensekg-lock`` (in DIR's parent) from the start
+  of writing to the end of the swap, and ``sensekg serve`` holds a shared lock on it for its
+  whole life. A build therefore refuses to replace a folder that a server is serving, and a
+  reader can tell a live build from a dead one: only when it gets the lock itself does it clean
+  up what a dead build left (put its swapped-out folder back, remove its staging folder).
+  The kernel releases a dead process's lock, so no process id is trusted.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
+import stat
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from sensekg.loaders.errors import InputError
+from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused
 
 TRIG = "sensekg.trig"
 INFO = "build-info.json"
 STORE = "store"
+FORMAT = "sensekg-build/1"
+OUTPUTS = frozenset({TRIG, INFO, STORE})
+WAIT_FOR_SWAP = 30.0  # seconds a reader waits for a live build's swap (it takes milliseconds)
 
 
-def _aside(out: Path) -> Path:
-    return out.with_name(out.name + ".old")
+def _names(out: Path) -> tuple[Path, str, str]:
+    """The lock file, and the name prefixes of the staging and swapped-out folders, of ``out``."""
+    return (out.parent / f".{out.name}.sensekg-lock", f".{out.name}.sensekg-staging-",
+            f".{out.name}.sensekg-swap-")
 
 
-def _alive(pid: int) -> bool:
+def _leftovers(out: Path) -> list[Path]:
+    _, staging, swap = _names(out)
+    if not out.parent.is_dir():
+        return []
+    return sorted(p for p in out.parent.iterdir() if p.name.startswith((staging, swap)))
+
+
+@contextlib.contextmanager
+def folder_lock(out: Path, shared: bool = False, wait: float = 0.0) -> Iterator[bool]:
+    """Hold the lock of build folder ``out``; yields whether it was taken within ``wait`` seconds."""
+    lock, _, _ = _names(out)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:  # a folder we cannot write to: no build can be swapping there either
+        yield False
+        return
+    try:
+        mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, mode)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.05)
+        yield True
+    finally:
+        os.close(handle)
+
+
+def hold_shared(out: Path) -> int:
+    """Take a shared lock on ``out`` for the life of the process (``sensekg serve``): builds into
+    ``out`` are refused until it ends. Returns the descriptor; closing it releases the lock."""
+    lock, _, _ = _names(out.resolve())
+    handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(handle)
+        raise InUse("a build is being written into this folder; wait for it and try again", path=out) from None
+    return handle
+
+
+def check_free(out: Path) -> None:
+    """Refuse at once when another sensekg process (a build, or ``serve``) holds ``out``."""
+    if not out.parent.is_dir():
+        return
+    with folder_lock(out.absolute()) as locked:
+        if not locked and os.access(out.parent, os.W_OK):
+            raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
+                        "wait for it or stop it, then build again", path=out)
 
 
 def recover(out: Path) -> None:
-    """Put back a previous build that a crash left renamed aside, and remove the staging
-    folders of builds that died (their names carry the builder's process id)."""
-    old = _aside(out)
-    if old.is_dir():
-        if out.is_dir():
-            shutil.rmtree(old)
-        else:
-            os.replace(old, out)
-    if out.parent.is_dir():
-        for staging in out.parent.glob(f".{out.name}.tmp-*"):
-            pid = staging.name.removeprefix(f".{out.name}.tmp-").split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(staging, ignore_errors=True)
+    """Finish what a dead build left beside ``out``: put its swapped-out folder back if ``out`` is
+    missing, and remove its staging folders. A live build (it holds the lock) is waited for while
+    ``out`` is missing, and otherwise left alone."""
+    if not _leftovers(out):
+        return
+    wait = 0.0 if out.exists() else WAIT_FOR_SWAP
+    with folder_lock(out, wait=wait) as locked:
+        if not locked:
+            return
+        _, staging, swap = _names(out)
+        for path in _leftovers(out):
+            if path.name.startswith(swap) and not out.exists():
+                os.replace(path, out)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
-def write_build(out: Path, writer: Callable[[Path], None]) -> None:
-    """Run ``writer`` on a fresh temporary folder, then swap it in for ``out``."""
-    out = out.resolve()
+def is_build(folder: Path) -> bool:
+    """Whether ``folder`` is a build that sensekg wrote: a marked ``build-info.json`` (or one of
+    the unmarked first format, with its inputs and reports digests) and nothing but outputs."""
+    try:
+        info = json.loads((folder / INFO).read_text(encoding="utf-8"))
+        entries = {p.name for p in folder.iterdir()}
+    except (OSError, ValueError):
+        return False
+    if not isinstance(info, dict) or not entries <= OUTPUTS:
+        return False
+    return info.get("format") == FORMAT or ("format" not in info and {"inputs", "reports"} <= info.keys())
+
+
+def check_replaceable(out: Path, keep: Iterable[Path] = ()) -> None:
+    """Refuse, touching nothing, unless ``out`` is absent, an empty folder, or a sensekg build.
+
+    ``keep`` are folders that must never be inside ``out`` (the reports, the data); the current
+    folder and the home folder are always kept.
+    """
+    target = out.resolve()
+    for kept in (*keep, Path.cwd(), Path.home()):
+        kept = Path(kept).resolve()
+        if target == kept or target in kept.parents:
+            raise Refused(f"--out would replace {kept}, which holds files sensekg did not write; "
+                          "choose a folder of its own, e.g. --out build", path=out)
+    if not target.exists() and not target.is_symlink():
+        return
+    if target.is_symlink() or not target.is_dir():
+        raise Refused("exists and is not a build folder; choose another --out", path=out)
+    entries = sorted(p.name for p in target.iterdir())
+    if not entries or is_build(target):
+        return
+    foreign = [name for name in entries if name not in OUTPUTS]
+    listed = ", ".join(foreign[:5]) + (" …" if len(foreign) > 5 else "")
+    reason = f"holds files sensekg did not write ({listed})" if foreign else f"has no sensekg {INFO} marker"
+    raise Refused(f"is not a sensekg build folder: it {reason}; sensekg replaces only folders it built. "
+                  "Choose another --out, or move the folder away yourself", path=out)
+
+
+def _mode_for(out: Path) -> int:
+    if out.is_dir():
+        return stat.S_IMODE(out.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o777 & ~umask
+
+
+def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] = ()) -> None:
+    """Run ``writer`` on a fresh staging folder, then swap it in for ``out``.
+
+    ``out`` must pass :func:`check_replaceable` both before the work and at the swap.
+    """
+    out = out.absolute()
+    keep = list(keep)
+    check_replaceable(out, keep)
     out.parent.mkdir(parents=True, exist_ok=True)
     recover(out)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-{os.getpid()}-", dir=out.parent))
-    try:
-        writer(staging)
-        if out.exists():
-            os.replace(out, _aside(out))
-        os.replace(staging, out)
-        shutil.rmtree(_aside(out), ignore_errors=True)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    lock, staging_prefix, swap_prefix = _names(out)
+    with folder_lock(out) as locked:
+        if not locked:
+            raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
+                        "wait for it or stop it, then build again", path=out)
+        staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix}{os.getpid()}-", dir=out.parent))
+        aside = out.parent / f"{swap_prefix}{os.getpid()}"
+        try:
+            writer(staging)
+            check_replaceable(out, keep)  # again: something may have been put there meanwhile
+            staging.chmod(_mode_for(out))
+            if out.exists():
+                os.replace(out, aside)
+            os.replace(staging, out)
+            shutil.rmtree(aside, ignore_errors=True)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
 
 
 def resolve_graph_path(graph: str | Path) -> Path:
     """``--graph`` names the build folder or the TriG file in it."""
     path = Path(graph)
     if path.is_dir() or not path.suffix:
-        recover(path.resolve())
+        recover(path.absolute())
         path = path / TRIG
     if not path.is_file():
-        raise InputError("no built graph here; run `sensekg build` first (or pass --graph DIR)",
-                         path=path)
+        raise NotFound("no built graph here; run `sensekg build` first (or pass --graph DIR)", path=path)
     return path
 
 
@@ -88,6 +216,11 @@ def load_quads(graph: str | Path) -> list:
     return rdfio.read(resolve_graph_path(graph))
 
 
+def store_folder(graph: str | Path) -> Path:
+    """The build folder that ``graph`` names (the folder itself, or the folder of its TriG)."""
+    return resolve_graph_path(graph).parent
+
+
 def open_store(graph: str | Path):
     """The build's Oxigraph store, opened read-only; a build without one is loaded from its TriG.
 
@@ -95,23 +228,22 @@ def open_store(graph: str | Path):
     """
     from . import rdfio
 
-    path = Path(graph)
-    folder = path if path.is_dir() or not path.suffix else path.parent
-    recover(folder.resolve())
-    if (folder / STORE).is_dir() and (folder / TRIG).is_file():
+    folder = store_folder(graph)
+    if (folder / STORE).is_dir():
         import pyoxigraph as ox
 
         try:
             return ox.Store.read_only(str(folder / STORE))
         except (OSError, RuntimeError) as exc:  # RocksDB reports damaged files as RuntimeError
-            raise InputError(f"the store is corrupt or cannot be opened ({exc}); rebuild it with "
-                             "`sensekg build --force`", path=folder / STORE) from None
+            raise CorruptStore(f"the store is corrupt or cannot be opened ({exc}); rebuild it with "
+                               "`sensekg build --force`", path=folder / STORE) from None
     return rdfio.store(load_quads(graph))
 
 
 def read_info(graph: str | Path) -> dict:
     path = resolve_graph_path(graph).with_name(INFO)
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        info = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return info if isinstance(info, dict) else {}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sensekg.loaders.errors import InputError
+from sensekg.loaders.errors import InputError, SensekgError
 
 from .buildio import load_quads, open_store
 
@@ -22,15 +22,28 @@ graph_option = click.option(
 )
 
 
+def fail(message: str, code: int) -> None:
+    click.echo(f"sensekg: error: {' '.join(message.split())}", err=True)  # always one line
+    sys.exit(code)
+
+
 class SensekgGroup(click.Group):
-    """Turns bad input into a one-line message and exit code 2."""
+    """Turns every error a user can act on into one line on stderr and its exit code.
+
+    The types and their codes are listed in :mod:`sensekg.loaders.errors`. The file system's
+    own refusals (a full disk, a read-only or missing folder, no permission) are bad input too.
+    """
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except InputError as exc:
-            click.echo(f"sensekg: error: {' '.join(str(exc).split())}", err=True)  # always one line
-            sys.exit(2)
+        except SensekgError as exc:
+            fail(str(exc), exc.exit_code)
+        except OSError as exc:
+            if exc.strerror is None:
+                raise
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror}", 2)
 
 
 @click.group(cls=SensekgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -47,7 +60,7 @@ def _progress(message: str) -> None:
 @click.option("--reports", type=click.Path(path_type=Path), default=None,
               help="Folder with reports.toml. Default: $SENSEKG_REPORTS, else ../shared/reports.")
 @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_BUILD, show_default=True,
-              help="Build folder to write (replaced whole, atomically).")
+              help="Build folder to write: new, empty, or a build sensekg made (replaced whole, atomically).")
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Folder with entities/*.toml and statements/*.toml. Default: the packaged data.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
@@ -57,14 +70,18 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
+    from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.reports import load_manifest, locate_reports, sha256_of
 
     from .build import build_dataset, inputs_digest, skipped_summary, summarize, write_outputs
-    from .buildio import STORE, TRIG, read_info
+    from .buildio import STORE, TRIG, check_free, check_replaceable, is_build, read_info
 
+    folder = locate_reports(reports)
+    keep = [folder, data or data_dir()]
+    check_replaceable(out, keep)  # before the work, and again at the swap
+    check_free(out)
     inputs = inputs_digest(data)
-    if not force and (out / TRIG).is_file() and (out / STORE).is_dir():
-        folder = locate_reports(reports)
+    if not force and is_build(out) and (out / TRIG).is_file() and (out / STORE).is_dir():
         current = {spec.id: sha256_of(folder / spec.file) for spec in load_manifest(folder)
                    if (folder / spec.file).is_file()}
         info = read_info(out)
@@ -74,7 +91,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
             return
     progress = (lambda _: None) if quiet else _progress
     result = build_dataset(reports, data=data, progress=progress)
-    write_outputs(result, out, progress=progress, inputs=inputs)
+    write_outputs(result, out, progress=progress, inputs=inputs, keep=keep)
     click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
     _print_summary(summarize(result.ox_quads))

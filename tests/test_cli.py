@@ -28,7 +28,7 @@ def test_build_prints_counts_by_type_and_by_report(runner, tmp_path):
     info = json.loads((out / "build-info.json").read_text())
     assert set(info["reports"]) == {"prospectus-2021-business", "sustainability-report-2024",
                                     "annual-results-2024", "interim-results-2025h1"}
-    assert not list(tmp_path.glob(".build.tmp-*")), "the staging folder was left behind"
+    assert not list(tmp_path.glob(".build.sensekg-staging-*")), "the staging folder was left behind"
 
 
 def test_validate_conforms_on_the_real_build(runner, built):
