@@ -137,9 +137,9 @@ def client(number: int, api: list[Call], sparql: list[Call], until: float, stop:
                       time.monotonic())
 
 
-def start_server(graph: Path, port: int, api_port: int, timeout: float) -> tuple[subprocess.Popen, list[str]]:
+def start_server(graph: Path, port: int, timeout: float) -> tuple[subprocess.Popen, list[str]]:
     command = [str(Path(sys.executable).with_name("sensekg")), "serve", "--graph", str(graph), "--host", HOST,
-               "--port", str(port), "--api-port", str(api_port), "--timeout", str(timeout)]
+               "--port", str(port), "--timeout", str(timeout)]
     # its own session: a Ctrl-C here reaches this script only, which then stops the server in order
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)
@@ -223,16 +223,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.graph}/store does not exist; run `sensekg build` first", file=sys.stderr)
         return 2
 
-    port, api_port = free_port(), free_port()
-    while api_port == port:
-        api_port = free_port()
-    sparql_url, api_url = f"http://{HOST}:{port}/query", f"http://{HOST}:{api_port}/api/queries"
+    port = free_port()
+    sparql_url, api_url = f"http://{HOST}:{port}/query", f"http://{HOST}:{port}/api/queries"
 
     def on_term(*_) -> None:
         raise Stop
 
     signal.signal(signal.SIGTERM, on_term)
-    process, output = start_server(args.graph, port, api_port, args.timeout)
+    process, output = start_server(args.graph, port, args.timeout)
     stop, tally, threads = threading.Event(), Tally(), []
     started = time.monotonic()
     stopped_early = False

@@ -11,20 +11,18 @@ from __future__ import annotations
 import csv
 import inspect
 import io
-import re
 from importlib import metadata
 
 from fastapi import FastAPI, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 
-from sensekg.loaders.errors import InputError
+from sensekg.loaders.errors import SensekgError
 
 from .query import show
 from .remote import Endpoint, RemoteStore
 from .runner import run_saved, with_labels
 from .saved import SavedQuery, load_saved
 
-_UNREACHABLE = re.compile(r"^[A-Z]+ \S+ failed after \d+ tries: ")
 _ERROR = {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}},
                                           "required": ["error"]}}}
 _CELL = {"anyOf": [{"type": "string"}, {"type": "null"}]}
@@ -37,7 +35,10 @@ RESPONSES: dict[int | str, dict] = {
               "text/csv": {"schema": {"type": "string"}}}},
     400: {"description": "A parameter is refused: unknown, missing, naming no or several entities, or not an IRI",
           "content": _ERROR},
+    404: {"description": "No entity has that name", "content": _ERROR},
+    500: {"description": "The store is damaged; rebuild it", "content": _ERROR},
     502: {"description": "The SPARQL endpoint did not answer", "content": _ERROR},
+    503: {"description": "The query needed more memory than it may use", "content": _ERROR},
     504: {"description": "The query ran past the timeout and was cancelled", "content": _ERROR},
 }
 
@@ -49,15 +50,9 @@ def create_app(query_url: str, timeout: float = 10.0) -> FastAPI:
                   description="Saved SPARQL queries over the sensekg graph of SenseTime Group Inc. "
                               f"The SPARQL endpoint itself is {query_url}.")
 
-    @app.exception_handler(InputError)
-    async def bad_input(_: Request, exc: InputError) -> JSONResponse:
-        # by the messages of sensekg.graph.remote, from their start: a parameter's value is quoted
-        # inside a 400's message and must not turn it into a 502 or 504
-        message = str(exc)
-        status = 504 if message.startswith("the query timed out") else 400
-        if _UNREACHABLE.match(message):
-            status = 502
-        return JSONResponse({"error": message}, status_code=status)
+    @app.exception_handler(SensekgError)
+    async def refused(_: Request, exc: SensekgError) -> JSONResponse:
+        return JSONResponse({"error": exc.one_line()}, status_code=exc.http_status)
 
     @app.get("/api/queries", summary="List the saved queries")
     def list_queries() -> list[dict]:

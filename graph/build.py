@@ -25,7 +25,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import FORMAT, INFO, STORE, TRIG, write_build
+from .buildio import FORMAT, INFO, STORE, STORE_FILES, TRIG, store_digests, write_build
 
 
 @dataclass
@@ -111,8 +111,8 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
             rdfio.fill(persisted, result.ox_quads)
             persisted.flush()
             del persisted
-        (folder / INFO).write_text(json.dumps(build_info(result, inputs), indent=2, sort_keys=True) + "\n",
-                                   encoding="utf-8")
+        info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE)}
+        (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])
 

@@ -6,14 +6,18 @@ line on stderr naming the file (and line), never a traceback.
 
 from __future__ import annotations
 
+import math
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
-from sensekg.loaders.errors import InputError, SensekgError
+from sensekg.loaders.errors import CorruptStore, InputError, InUse, QueryTimeout, QueryTooLarge, SensekgError
 
-from .buildio import load_quads, open_store
+from .buildio import STORE, changed_store_files, load_quads, open_store, store_folder
+from .isolate import DEFAULT_MEMORY_GIB
 
 DEFAULT_BUILD = Path("build")
 graph_option = click.option(
@@ -39,11 +43,92 @@ class SensekgGroup(click.Group):
             return super().invoke(ctx)
         except SensekgError as exc:
             fail(str(exc), exc.exit_code)
+        except click.UsageError as exc:
+            command = f" {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else ""
+            fail(f"{exc.format_message()} (see `sensekg{command} --help`)", exc.exit_code)
         except OSError as exc:
             if exc.strerror is None:
                 raise
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"{where}{exc.strerror}", 2)
+
+
+class Seconds(click.ParamType):
+    """A finite number of seconds in a sensible range (``inf`` and ``nan`` are refused)."""
+
+    name = "seconds"
+
+    def __init__(self, low: float = 0.1, high: float = 86_400.0):
+        self.low, self.high = low, high
+
+    def convert(self, value, param, ctx) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(f"{value!r} is not between {self.low:g} and {self.high:g}", param, ctx)
+        return number
+
+
+class Text(click.ParamType):
+    """A command-line string that is valid Unicode (a byte that is not UTF-8 is refused)."""
+
+    name = "text"
+
+    def convert(self, value, param, ctx) -> str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            self.fail(f"{value.encode('utf-8', 'surrogateescape')!r} is not valid UTF-8", param, ctx)
+        return value
+
+
+TEXT = Text()
+
+
+def limits(default_timeout: float = 10.0) -> Callable:
+    """``--timeout`` and ``--max-memory`` for a command that queries the store."""
+    def decorate(command: Callable) -> Callable:
+        command = click.option("--max-memory", "max_memory", type=Seconds(0.25, 1024.0), default=DEFAULT_MEMORY_GIB,
+                               show_default=True, help="GiB the query may use; past it, it is stopped.")(command)
+        return click.option("--timeout", type=Seconds(), default=default_timeout, show_default=True,
+                            help="Seconds before the query is stopped with an error.")(command)
+    return decorate
+
+
+def _open_and_run(graph_dir: Path, work: Callable, args: tuple):
+    return work(open_store(graph_dir), *args)
+
+
+def on_store(graph_dir: Path, work: Callable, *args, timeout: float, max_memory: float, what: str = "the query"):
+    """``work(store, *args)`` in a child process with bounded time and memory (see ``isolate``).
+
+    When it fails, the store's files are compared with the digests the build recorded, so
+    a damaged store is reported as such rather than as a slow query.
+    """
+    from .isolate import isolated
+
+    folder = store_folder(graph_dir)  # a missing build is reported here, before any fork
+    try:
+        return isolated(_open_and_run, graph_dir, work, args, timeout=timeout, memory_gib=max_memory, what=what)
+    except (QueryTimeout, QueryTooLarge, CorruptStore):
+        damaged = changed_store_files(folder)
+        if damaged:
+            raise CorruptStore(f"the store is corrupt: {len(damaged)} file(s) differ from the build ("
+                               f"{', '.join(damaged[:3])}); rebuild it with `sensekg build --force`",
+                               path=folder / STORE) from None
+        raise
+
+
+def parse_params(params: tuple[str, ...]) -> dict[str, str]:
+    given = {}
+    for pair in params:
+        if "=" not in pair:
+            raise InputError(f"--param {pair!r}: expected NAME=VALUE")
+        key, value = pair.split("=", 1)
+        given[key.strip()] = value
+    return given
 
 
 @click.group(cls=SensekgGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -120,8 +205,8 @@ def _print_summary(summary: dict) -> None:
 
 @main.command()
 @graph_option
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help="Processes to validate with (default: one per core).")
+@click.option("--jobs", type=click.IntRange(1, os.cpu_count() or 1), default=None,
+              help="Processes to validate with, at most one per core (default: one per core).")
 def validate(graph_dir: Path, jobs: int | None) -> None:
     """Check the built graph against the SHACL shapes; exit 1 on violations.
 
@@ -135,7 +220,13 @@ def validate(graph_dir: Path, jobs: int | None) -> None:
         if sys.stderr.isatty():
             click.echo(f"\rvalidated {done} partition(s), {triples} triples", nl=False, err=True)
 
-    report = validate_store(store, jobs=jobs, progress=progress)
+    try:
+        report = validate_store(store, jobs=jobs, progress=progress)
+    except (OSError, RuntimeError) as exc:  # RocksDB's damaged blocks, here or in a worker
+        if changed_store_files(store_folder(graph_dir)) or "orrupt" in str(exc):
+            raise CorruptStore(f"the store is corrupt ({exc}); rebuild it with `sensekg build --force`",
+                               path=store_folder(graph_dir) / STORE) from None
+        raise
     if sys.stderr.isatty():
         click.echo(err=True)
     click.echo(format_report(report, store))
@@ -160,50 +251,68 @@ def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
 
 @main.command()
 @graph_option
-@click.argument("query_or_file")
+@click.argument("query_or_file", type=TEXT)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
-@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds before the query is stopped with an error.")
+@limits()
 @click.option("--writable", is_flag=True,
               help="Allow a SPARQL Update, applied to build/store (`sensekg build --force` restores it).")
-def sparql(graph_dir: Path, query_or_file: str, fmt: str, timeout: float, writable: bool) -> None:
+@click.option("--allow-service", is_flag=True, help="Allow federated queries (SERVICE), which fetch other servers.")
+def sparql(graph_dir: Path, query_or_file: str, fmt: str, timeout: float, max_memory: float, writable: bool,
+           allow_service: bool) -> None:
     """Run an ad-hoc SPARQL SELECT (text or a .rq file) on the built graph.
 
     The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
-    Updates (INSERT, DELETE, DROP, LOAD ...) are refused unless --writable is given.
+    Updates (INSERT, DELETE, DROP, LOAD ...) are refused unless --writable is given, and
+    SERVICE unless --allow-service is.
     """
-    from .query import is_update, read_query, render, select, with_prefixes, with_timeout
+    from .query import is_update, read_query, refuse_service, render, select
 
     text = read_query(query_or_file)
     if is_update(text):
         if not writable:
             raise InputError("this is a SPARQL Update and the graph is read-only here; "
                              "pass --writable to apply it to the build's store")
-        _update(graph_dir, with_prefixes(text), timeout)
+        if not allow_service:
+            refuse_service(text)
+        _update(graph_dir, text, timeout, max_memory)
         return
-    store = open_store(graph_dir)
-    columns, rows = with_timeout(timeout, lambda: select(store, text))
+    columns, rows = on_store(graph_dir, select, text, None, allow_service, timeout=timeout, max_memory=max_memory)
     click.echo(render(columns, rows, fmt))
 
 
-def _update(graph_dir: Path, text: str, timeout: float) -> None:
+def _apply_update(folder: Path, text: str) -> tuple[int, int]:
     import pyoxigraph as ox
 
-    from .buildio import STORE, resolve_graph_path
-    from .query import with_timeout
+    from .query import syntax_error, with_prefixes
 
-    folder = resolve_graph_path(graph_dir).parent
-    if not (folder / STORE).is_dir():
-        raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
     store = ox.Store(str(folder / STORE))
     before = len(store)
+    full = with_prefixes(text)
     try:
-        with_timeout(timeout, lambda: store.update(text))
+        store.update(full)
     except SyntaxError as exc:
-        raise InputError(f"malformed SPARQL Update: {exc}") from None
+        raise syntax_error(exc, full, text, "SPARQL Update") from None
     store.flush()
-    click.echo(f"Updated {folder / STORE}: {before} -> {len(store)} quads. "
+    return before, len(store)
+
+
+def _update(graph_dir: Path, text: str, timeout: float, max_memory: float) -> None:
+    """Apply an update to the build's store, alone: a server or a build using the folder refuses it."""
+    from .buildio import folder_lock, forget_store_digests
+    from .isolate import isolated
+
+    folder = store_folder(graph_dir)
+    if not (folder / STORE).is_dir():
+        raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
+    with folder_lock(folder.absolute()) as locked:
+        if not locked:
+            raise InUse("another sensekg process (a build, or `sensekg serve`) is using this build; "
+                        "stop it before updating the store", path=folder)
+        forget_store_digests(folder)
+        before, after = isolated(_apply_update, folder, text, timeout=timeout, memory_gib=max_memory,
+                                 what="the update")
+    click.echo(f"Updated {folder / STORE}: {before} -> {after} quads. "
                "The TriG is unchanged; `sensekg build --force` restores the store.")
 
 
@@ -241,31 +350,33 @@ def query_show(name: str) -> None:
     click.echo(get_saved(name).text.rstrip())
 
 
+def saved_rows(store, name: str, given: dict[str, str], iris: bool) -> tuple[list[str], list[tuple]]:
+    """A saved query's columns and rows, IRIs shown as labels unless ``iris``."""
+    from .runner import run_saved, with_labels
+    from .saved import get_saved
+
+    columns, rows = run_saved(store, get_saved(name), given)
+    return columns, rows if iris else with_labels(store, rows)
+
+
 @query.command(name="run")
 @click.argument("name")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", type=TEXT,
               help="A parameter; an entity may be given by IRI, id:slug, label or alias.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds before the query is stopped with an error.")
+@limits()
 @graph_option
-def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, timeout: float, graph_dir: Path) -> None:
+def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, timeout: float, max_memory: float,
+              graph_dir: Path) -> None:
     """Run a saved query, e.g. `sensekg query run certifications --param entity=SenseAuto`."""
-    from .query import with_timeout
-    from .runner import run_saved
+    from .query import render
     from .saved import get_saved
 
-    given = {}
-    for pair in params:
-        if "=" not in pair:
-            raise InputError(f"--param {pair!r}: expected NAME=VALUE")
-        key, value = pair.split("=", 1)
-        given[key.strip()] = value
-    saved = get_saved(name)
-    store = open_store(graph_dir)
-    columns, rows = with_timeout(timeout, lambda: run_saved(store, saved, given))
-    _output(store, columns, rows, fmt, iris)
+    given = parse_params(params)
+    get_saved(name)  # an unknown name is reported before the store is opened
+    columns, rows = on_store(graph_dir, saved_rows, name, given, iris, timeout=timeout, max_memory=max_memory)
+    click.echo(render(columns, rows, fmt))
 
 
 @query.command(name="catalogue")
@@ -283,44 +394,76 @@ def query_catalogue(output: Path | None) -> None:
         write_atomic(output, text.encode("utf-8"))
 
 
+def why_rows(store, entity: str, iris: bool) -> tuple[list[str], list[tuple]]:
+    from .query import select
+    from .runner import resolve_entity, with_labels
+    from .saved import get_saved
+
+    found = resolve_entity(store, entity, "ENTITY")
+    columns, rows = select(store, get_saved("evidence").text, {"entity": found})
+    return columns, rows if iris else with_labels(store, rows)
+
+
+def search_rows(store, text: str) -> tuple[list[str], list[tuple]]:
+    from rdflib import Literal
+
+    from .query import select
+    from .saved import get_saved
+
+    return select(store, get_saved("search").text, {"text": Literal(text)})
+
+
 @main.command()
-@click.argument("entity")
+@click.argument("entity", type=TEXT)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@limits()
 @graph_option
-def why(entity: str, fmt: str, iris: bool, graph_dir: Path) -> None:
+def why(entity: str, fmt: str, iris: bool, timeout: float, max_memory: float, graph_dir: Path) -> None:
     """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote.
 
     The same as `sensekg query run evidence --param entity=ENTITY`.
     """
-    from .query import select
-    from .runner import resolve_entity
-    from .saved import get_saved
+    from .query import render
 
-    store = open_store(graph_dir)
-    found = resolve_entity(store, entity, "ENTITY")
-    columns, rows = select(store, get_saved("evidence").text, {"entity": found})
-    _output(store, columns, rows, fmt, iris)
-
-
-@main.command()
-@click.argument("text")
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@graph_option
-def search(text: str, fmt: str, graph_dir: Path) -> None:
-    """Find entities whose label or alias contains TEXT (case-insensitive); the saved query `search`."""
-    from rdflib import Literal
-
-    from .query import render, select
-    from .saved import get_saved
-
-    store = open_store(graph_dir)
-    columns, rows = select(store, get_saved("search").text, {"text": Literal(text)})
+    columns, rows = on_store(graph_dir, why_rows, entity, iris, timeout=timeout, max_memory=max_memory)
     click.echo(render(columns, rows, fmt))
 
 
 @main.command()
-@click.argument("entity", required=False)
+@click.argument("text", type=TEXT)
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@limits()
+@graph_option
+def search(text: str, fmt: str, timeout: float, max_memory: float, graph_dir: Path) -> None:
+    """Find entities whose label or alias contains TEXT (case-insensitive); the saved query `search`."""
+    from .query import render
+
+    columns, rows = on_store(graph_dir, search_rows, text, timeout=timeout, max_memory=max_memory)
+    click.echo(render(columns, rows, fmt))
+
+
+def viz_graph(store, entity: str | None, depth: int, types: str | None, predicates: str | None, max_nodes: int,
+              report: str | None, query_name: str | None, given: dict[str, str]) -> tuple:
+    """The subgraph to draw, its focus, the nodes dropped, a title and a note."""
+    from . import viz as drawing
+    from .runner import resolve_entity, run_saved
+    from .saved import get_saved
+
+    if query_name:
+        saved = get_saved(query_name)
+        columns, rows = run_saved(store, saved, given)
+        return drawing.query_graph(store, columns, rows), "", 0, f"sensekg: {saved.name}", saved.summary
+    focus = str(resolve_entity(store, entity, "ENTITY"))
+    sub = drawing.neighbourhood(store, focus, depth, set(types.split(",")) if types else None,
+                                set(predicates.split(",")) if predicates else None, max_nodes, report)
+    note = f"depth {depth}" + (f", report {report}" if report else "") + \
+        (f"; {sub.dropped} more nodes left out (--max-nodes {max_nodes})" if sub.dropped else "")
+    return sub.graph, focus, sub.dropped, f"sensekg: {sub.graph.nodes[focus]['label']}", note
+
+
+@main.command()
+@click.argument("entity", required=False, type=TEXT)
 @click.option("--depth", type=click.IntRange(1, 4), default=1, show_default=True, help="Hops around the entity.")
 @click.option("--types", default=None, help="Keep only these node types, e.g. Product,Partner.")
 @click.option("--predicates", default=None, help="Keep only these relations, e.g. partOf,builtOn.")
@@ -328,39 +471,29 @@ def search(text: str, fmt: str, graph_dir: Path) -> None:
               help="Keep the nearest and best-connected nodes.")
 @click.option("--report", default=None, help="Only facts stated by this report id.")
 @click.option("--query", "query_name", default=None, help="Draw the result of a saved query instead.")
-@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", help="A parameter of --query.")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE", type=TEXT, help="A parameter of --query.")
 @click.option("--format", "fmt", type=click.Choice(["html", "svg", "png", "graphml", "gexf"]), default=None,
               help="Output format (default: from the file name).")
 @click.option("-o", "--output", type=click.Path(path_type=Path), required=True, help="File to write.")
+@limits(60.0)
 @graph_option
 def viz(entity: str | None, depth: int, types: str | None, predicates: str | None, max_nodes: int,
         report: str | None, query_name: str | None, params: tuple[str, ...], fmt: str | None, output: Path,
-        graph_dir: Path) -> None:
+        timeout: float, max_memory: float, graph_dir: Path) -> None:
     """Draw the neighbourhood of ENTITY (or a saved query's result) as HTML, SVG, PNG, GraphML or GEXF."""
     from . import viz as drawing
-    from .runner import resolve_entity, run_saved
-    from .saved import get_saved
 
     fmt = fmt or output.suffix.lstrip(".").lower()
     if fmt not in ("html", "svg", "png", "graphml", "gexf"):
         raise InputError(f"-o {output}: say --format html|svg|png|graphml|gexf or use one of those suffixes")
     if bool(entity) == bool(query_name):
         raise InputError("give either an ENTITY or --query NAME")
-    store = open_store(graph_dir)
-    if query_name:
-        saved = get_saved(query_name)
-        given = dict(pair.split("=", 1) for pair in params if "=" in pair)
-        columns, rows = run_saved(store, saved, given)
-        graph, focus, dropped = drawing.query_graph(store, columns, rows), "", 0
-        title, note = f"sensekg: {saved.name}", saved.summary
-    else:
-        focus = str(resolve_entity(store, entity, "ENTITY"))
-        sub = drawing.neighbourhood(store, focus, depth, set(types.split(",")) if types else None,
-                                    set(predicates.split(",")) if predicates else None, max_nodes, report)
-        graph, dropped = sub.graph, sub.dropped
-        title = f"sensekg: {graph.nodes[focus]['label']}"
-        note = f"depth {depth}" + (f", report {report}" if report else "") + \
-            (f"; {dropped} more nodes left out (--max-nodes {max_nodes})" if dropped else "")
+    if output.is_dir():
+        raise InputError("is a folder; give -o a file name such as view.html", path=output)
+    given = parse_params(params)
+    graph, focus, dropped, title, note = on_store(
+        graph_dir, viz_graph, entity, depth, types, predicates, max_nodes, report, query_name, given,
+        timeout=timeout, max_memory=max_memory, what="collecting the subgraph")
     output.parent.mkdir(parents=True, exist_ok=True)
     drawing.write(graph, focus, output, fmt, title, note)
     click.echo(f"Wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
@@ -369,19 +502,31 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
 
 @main.command()
 @graph_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (loopback by default).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on (loopback by default; beyond it a warning is printed).")
 @click.option("--port", type=click.IntRange(1, 65535), default=7878, show_default=True,
-              help="Port of the SPARQL endpoint (/query, /store).")
-@click.option("--api-port", type=click.IntRange(1, 65535), default=None,
-              help="Port of the saved-queries API (default: --port + 1).")
-@click.option("--writable", is_flag=True, help="Allow SPARQL update and Graph Store writes (to build/store).")
-@click.option("--timeout", type=click.FloatRange(0.1), default=10.0, show_default=True,
-              help="Seconds after which a query is stopped with an error.")
-def serve(graph_dir: Path, host: str, port: int, api_port: int | None, writable: bool, timeout: float) -> None:
-    """Serve the graph: the Oxigraph SPARQL server at /query, and the saved queries at /api/queries."""
+              help="Port of the endpoint (/query, /store, /update) and the saved queries (/api/queries).")
+@click.option("--writable", is_flag=True, help="Allow SPARQL updates and Graph Store writes, with a token.")
+@click.option("--token-env", default=None, metavar="VAR",
+              help="Environment variable holding the token writes need (default: one made up and printed).")
+@click.option("--allow-origin", "origins", multiple=True, metavar="URL",
+              help="A web origin whose pages may call the endpoint (others are refused).")
+@click.option("--allow-service", is_flag=True, help="Allow federated queries (SERVICE), which fetch other servers.")
+@limits()
+@click.option("--log", "log_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Log file for restarts and the Oxigraph server's errors (default: in the temp folder).")
+def serve(graph_dir: Path, host: str, port: int, writable: bool, token_env: str | None, origins: tuple[str, ...],
+          allow_service: bool, timeout: float, max_memory: float, log_file: Path | None) -> None:
+    """Serve the graph: SPARQL at /query, the saved queries at /api/queries, on one port."""
     from .serve import serve as run_server
 
-    run_server(graph_dir, host, port, api_port or port + 1, writable, timeout, click.echo)
+    token = None
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise InputError(f"--token-env {token_env}: the environment has no such variable, or it is empty")
+    run_server(graph_dir, host, port, writable, timeout, click.echo, memory_gib=max_memory, token=token,
+               allow_service=allow_service, allowed_origins=origins, log_file=log_file)
 
 
 @main.command()
@@ -416,11 +561,12 @@ def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None,
 @main.command(name="check")
 @graph_option
 @click.option("--strict", is_flag=True, help="Exit 1 when any check finds a mismatch.")
-def check_command(graph_dir: Path, strict: bool) -> None:
+@limits(120.0)
+def check_command(graph_dir: Path, strict: bool, timeout: float, max_memory: float) -> None:
     """Check the figures against each other: segment sums, gross profit, changes, conflicts."""
     from .check import check
 
-    report = check(open_store(graph_dir))
+    report = on_store(graph_dir, check, timeout=timeout, max_memory=max_memory, what="the check")
     findings = report.findings
     click.echo("Compared " + ", ".join(f"{n} {what}" for what, n in report.compared.items()) + ".")
     if not findings:
@@ -457,7 +603,9 @@ def stats(graph_dir: Path, measures: bool, central: bool) -> None:
     if central:
         from .viz import centrality
 
-        for family, ranked in centrality(open_store(graph_dir)).items():
+        central = on_store(graph_dir, centrality, timeout=120.0, max_memory=DEFAULT_MEMORY_GIB,
+                           what="the centrality computation")
+        for family, ranked in central.items():
             click.echo(f"\nmost central {family} (betweenness, degree):")
             for label, between, degree in ranked:
                 click.echo(f"  {between:8.4f}  {degree:4d}  {label}")
@@ -466,10 +614,6 @@ def stats(graph_dir: Path, measures: bool, central: bool) -> None:
             click.echo(f"\n{report}:")
             for name, count in sorted(measured.get(report, {}).items()):
                 click.echo(f"  {count:5d}  {name}")
-
-
-if __name__ == "__main__":
-    main()
 
 
 @main.command(name="diff")
@@ -495,3 +639,7 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None) -> None:
     else:
         write_atomic(output, text.encode("utf-8"))
         click.echo(f"Wrote {output}: {len(change.removed)} quad(s) removed, {len(change.added)} added.", err=True)
+
+
+if __name__ == "__main__":
+    main()

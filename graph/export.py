@@ -7,11 +7,15 @@ import sys
 import tempfile
 from pathlib import Path
 
+from sensekg.loaders.errors import InputError
+
 from . import rdfio
 
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
+    if path.is_dir():
+        raise InputError("is a folder; give a file name", path=path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:

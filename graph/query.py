@@ -6,21 +6,16 @@ import csv
 import io
 import json
 import re
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import pyoxigraph as ox
 from rdflib import Literal, URIRef
 from rdflib.term import Node
 
-from sensekg.loaders.errors import InputError
+from sensekg.loaders.errors import InputError, Refused
 
 from .rdfio import PREFIXES as RDF_PREFIXES
 from .rdfio import from_ox, to_ox
-
-T = TypeVar("T")
 
 # the prefixes declared for every query and used to shorten IRIs in answers: the same as the files'
 PREFIXES = RDF_PREFIXES
@@ -31,6 +26,8 @@ def read_query(query_or_file: str) -> str:
     if query_or_file.endswith(".rq") or (len(query_or_file) < 250 and path.is_file()):
         try:
             return path.read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(f"the query file is not UTF-8 (byte {exc.start})", path=path) from None
         except OSError as exc:
             raise InputError(f"cannot read the query file: {exc.strerror}", path=path) from None
     return query_or_file
@@ -45,31 +42,37 @@ def is_update(text: str) -> bool:
     return bool(_UPDATE.match(text, _PROLOGUE.match(text).end()))
 
 
-def with_timeout(timeout: float | None, work: Callable[[], T]) -> T:
-    """Run ``work`` and give up after ``timeout`` seconds.
+# what cannot hold a keyword: long and short strings, IRIs and comments; no pattern nests, so
+# each runs in linear time
+_NOT_CODE = re.compile(
+    r'"""(?:[^"\\]|\\.|"(?!""))*(?:"""|\Z)'
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)"
+    r'|"(?:[^"\\\n]|\\.)*"?'
+    r"|'(?:[^'\\\n]|\\.)*'?"
+    r'|<[^<>"{}|^`\\\s]*>'
+    r"|\#[^\n]*", re.DOTALL)
+_SERVICE = re.compile(r"(?<![?$:\w])SERVICE(?![:\w])", re.IGNORECASE)
 
-    pyoxigraph releases the GIL while it evaluates, so a worker thread can be abandoned: the
-    command then exits with the error and the evaluation ends with the process.
-    """
-    if not timeout:
-        return work()
-    outcome: list = []
 
-    def target() -> None:
-        try:
-            outcome.append((True, work()))
-        except BaseException as exc:  # handed to the caller's thread below
-            outcome.append((False, exc))
+def uses_service(text: str) -> bool:
+    """Whether a SPARQL text calls ``SERVICE`` (outside strings, IRIs, comments and names)."""
+    return bool(_SERVICE.search(_NOT_CODE.sub(" ", text)))
 
-    worker = threading.Thread(target=target, daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if not outcome:
-        raise InputError(f"the query ran past --timeout {timeout:g} s and was stopped")
-    ok, value = outcome[0]
-    if not ok:
-        raise value
-    return value
+
+def refuse_service(text: str) -> None:
+    """Federation makes the server fetch any URL a query names (SSRF): off unless asked for."""
+    if uses_service(text):
+        raise Refused("the query calls SERVICE, which would make sensekg fetch from another server; "
+                      "federated queries are off unless you pass --allow-service")
+
+
+def syntax_error(exc: SyntaxError, sent: str, own: str, what: str = "SPARQL") -> InputError:
+    """Oxigraph's syntax error with its position counted in the user's own text (``own``), not
+    in the text sent (``sent``: with the declared prefixes and bound values added)."""
+    added = sent.count("\n") - own.count("\n")
+    message = re.sub(r"error at (\d+):(\d+)", lambda m: f"error at line {int(m[1]) - added}, column {m[2]}",
+                     str(exc), count=1)
+    return InputError(f"malformed {what}: {message}")
 
 
 def with_prefixes(text: str) -> str:
@@ -100,19 +103,19 @@ def bind(text: str, bindings: dict[str, Node] | None) -> str:
     return f"{text[:match.end()]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[match.end():]}"
 
 
-def select(store: ox.Store, text: str,
-           bindings: dict[str, Node] | None = None) -> tuple[list[str], list[tuple]]:
-    """Run a SELECT; the default graph is the union of all graphs."""
+def select(store: ox.Store, text: str, bindings: dict[str, Node] | None = None,
+           allow_service: bool = False) -> tuple[list[str], list[tuple]]:
+    """Run a SELECT; the default graph is the union of all graphs. ``SERVICE`` is refused
+    unless ``allow_service``."""
+    if not allow_service:
+        refuse_service(text)
     full = with_prefixes(text)
     try:
         result = store.query(bind(full, bindings))
     except SyntaxError as exc:
-        added = full.count("\n") - text.count("\n")  # report positions in the user's own text
-        message = re.sub(r"error at (\d+):(\d+)", lambda m: f"error at line {int(m[1]) - added}, column {m[2]}",
-                         str(exc), count=1)
-        raise InputError(f"malformed SPARQL: {message}") from None
+        raise syntax_error(exc, full, text) from None
     if not hasattr(result, "variables"):
-        raise InputError("only SELECT queries are answered here (ASK and CONSTRUCT are not)")
+        raise InputError("only SELECT queries are answered here (ASK, CONSTRUCT and DESCRIBE are not)")
     columns = [v.value for v in result.variables]
     rows = [tuple(None if cell is None else from_ox(cell) for cell in solution) for solution in result]
     return columns, rows

@@ -147,7 +147,7 @@ def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(built):
 
     port = free_port()
     process = subprocess.Popen([str(__import__("pathlib").Path(__import__("sys").executable).with_name("sensekg")),
-                                "serve", "--graph", str(built[1]), "--port", str(port), "--api-port", str(free_port())],
+                                "serve", "--graph", str(built[1]), "--port", str(port)],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first = process.stdout.readline()
