@@ -540,10 +540,10 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, token_env: str 
 def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None, user: str | None,
          password_env: str | None, timeout: float) -> None:
     """Upload every named graph to a SPARQL 1.1 triple store (one idempotent PUT each) and compare counts."""
-    from .remote import Endpoint, password_from
+    from .remote import Endpoint, check_url, password_from
     from .remote import push as do_push
 
-    base = url.rstrip("/")
+    base = check_url(url).rstrip("/")  # a bad URL is named as given, before the build is read
     password = password_from(password_env)
     quads = load_quads(graph_dir)
     counts = do_push(quads, Endpoint(gsp or f"{base}/store", user, password, timeout),

@@ -4,6 +4,7 @@ child with the guards described in :mod:`sensekg.graph.serve`, and the saved-que
 from __future__ import annotations
 
 import asyncio
+import os
 import secrets
 import time
 import urllib.parse
@@ -61,6 +62,9 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
     if own_url.startswith("http://127.0.0.1:"):
         origins.add(own_url.replace("127.0.0.1", "localhost", 1))
     client = httpx.AsyncClient(timeout=httpx.Timeout(timeout + GRACE))
+    # at most this many requests at the child at once, so that on a busy machine each gets its
+    # share of the cores and none overruns its deadline for want of CPU; the rest wait their turn
+    slots = asyncio.Semaphore(2 * (os.cpu_count() or 1))
 
     @app.middleware("http")
     async def guard(request: Request, call_next):
@@ -89,18 +93,25 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
                 return _error(exc.http_status, str(exc))
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
         url = f"{supervisor.url}{path}"
-        started = time.monotonic()
         try:
+            await asyncio.wait_for(slots.acquire(), timeout=timeout)
+        except TimeoutError:
+            return _error(503, f"the endpoint is busy: no query slot came free within {timeout:g} s")
+        try:
+            started, child = time.monotonic(), supervisor.process
             answer = await asyncio.wait_for(
                 client.request(request.method, url, params=list(request.query_params.multi_items()),
                                content=body, headers=headers), timeout=timeout + GRACE)
         except TimeoutError:
-            # Oxigraph's own timeout did not stop it: stop it by restarting the child
+            # Oxigraph's own timeout did not stop it: stop it by restarting the child (unless a
+            # restart since this request began has done so already)
             await asyncio.to_thread(supervisor.restart, f"a request ran {time.monotonic() - started:.0f} s, "
-                                    f"past --timeout {timeout:g} s; the query was stopped")
+                                    f"past --timeout {timeout:g} s; the query was stopped", child)
             return _error(504, f"the query ran past --timeout {timeout:g} s and was stopped")
         except httpx.HTTPError as exc:
             return _error(502, f"the SPARQL endpoint did not answer ({type(exc).__name__})")
+        finally:
+            slots.release()
         kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type",)}
         return Response(answer.content, status_code=answer.status_code, headers=kept)
 

@@ -25,7 +25,7 @@ from sensekg.graph.cli import main
 from sensekg.graph.remote import Endpoint, RemoteStore
 
 BACKOFF = 0.3  # the first wait in these tests; push's own default is longer
-TRIES = Endpoint("unused").tries
+TRIES = Endpoint("http://127.0.0.1").tries
 ONTOLOGY = "https://w3id.org/sensekg/ontology"
 ANNUAL = "https://w3id.org/sensekg/report/annual-results-2024"
 
@@ -68,6 +68,7 @@ class Attempt:
     ended: float = 0.0
     head: bytes = b""
     cut: tuple[int, int, bool] | None = None  # bytes forwarded, bytes announced, forwarded part ends a line
+    sent: int = 0  # bytes of the answer sent one at a time by a trickling server
     upstream_answer: bytes = b""
 
     @property
@@ -192,6 +193,22 @@ def answer_500(conn: socket.socket, attempt: Attempt) -> None:
                  b"Content-Length: %d\r\n\r\n%s" % (len(page), page))
 
 
+def trickle(prefix: bytes, slow: bytes, limit: int = 8):
+    """Take the whole request, send ``prefix`` at once, then ``slow`` one byte a second: at most
+    ``limit`` bytes, so the server stops by itself even if the client never gives up."""
+
+    def handle(conn: socket.socket, attempt: Attempt) -> None:
+        attempt.head, body = read_head(conn)
+        read_exactly(conn, body, content_length(attempt.head))
+        conn.sendall(prefix)
+        for byte in slow[:limit]:
+            conn.sendall(bytes([byte]))  # fails soon after the client has shut the connection
+            attempt.sent += 1
+            time.sleep(1)
+
+    return handle
+
+
 def run_push(runner, url: str, folder: Path, *options: str):
     started = time.monotonic()
     result = runner.invoke(main, ["push", url, "--graph", str(folder), *options])
@@ -243,13 +260,36 @@ def test_a_server_that_never_answers(runner, faulty, build_copy, build_digest):
     server = faulty(never_answer)
     result, elapsed = run_push(runner, server.url, build_copy, "--timeout", "0.5")
     server.stop()
-    assert_clear_error(result, server.url, "timed out")
+    assert_clear_error(result, server.url, "no complete answer within 0.5 s")
     assert_backoff(server.attempts)
     assert {a.method for a in server.attempts} == {"PUT"}  # the same upload, tried again
     assert {a.target for a in server.attempts} == {f"/store?graph={ONTOLOGY}"}
     for attempt in server.attempts:
         assert attempt.ended - attempt.arrived >= 0.45  # each try waited for its timeout
     assert elapsed < 30  # the --timeout was used: one default 60 s timeout would take longer
+    assert digest(build_copy) == build_digest
+
+
+@pytest.mark.parametrize(("prefix", "slow"), [
+    pytest.param(b"", b"HTTP/1.1 204 No Content\r\n\r\n", id="status-line"),
+    pytest.param(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 64\r\n\r\n", b"x" * 64, id="body"),
+    pytest.param(b"HTTP/1.1 200 OK\r\nConnection: close\r\nTransfer-Encoding: chunked\r\n\r\n", b"1\r\nx\r\n" * 16,
+                 id="chunked-body"),
+])
+def test_a_server_that_trickles_its_answer_is_cut_off_at_the_timeout(
+        runner, faulty, build_copy, build_digest, prefix, slow):
+    """--timeout bounds each whole request, not each read: one byte a second does not keep push waiting."""
+    server = faulty(trickle(prefix, slow))
+    result, _ = run_push(runner, server.url, build_copy, "--timeout", "2")
+    ended = time.monotonic()
+    server.stop()
+    assert_clear_error(result, server.url, "no complete answer within 2 s")
+    assert len(server.attempts) == TRIES and all(a.sent >= 1 for a in server.attempts)  # it did trickle
+    backoffs = [BACKOFF * 2 ** k for k in range(TRIES - 1)]
+    for earlier, later, backoff in zip(server.attempts, server.attempts[1:], backoffs, strict=False):
+        assert 2 + 0.8 * backoff <= later.arrived - earlier.arrived <= 2 + backoff + 0.6  # each try cut at 2 s
+    requesting = ended - server.attempts[0].arrived  # from the first try on (reading the build comes before)
+    assert TRIES * 2 <= requesting <= TRIES * 2 + sum(backoffs) + 1.5, requesting
     assert digest(build_copy) == build_digest
 
 

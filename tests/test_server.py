@@ -124,13 +124,13 @@ def test_oxigraph_server_binary_is_installed():
 
 
 def test_a_query_past_the_timeout_is_stopped_with_an_error(built):
-    from sensekg.loaders.errors import InputError
+    from sensekg.loaders.errors import QueryTimeout
 
     port = free_port()
     process = start_oxigraph(built[1] / "store", "127.0.0.1", port, False, 1)
     try:
         app = TestClient(create_app(f"http://127.0.0.1:{port}/query", timeout=1))
-        with pytest.raises(InputError, match="timed out"):
+        with pytest.raises(QueryTimeout, match="timed out"):
             RemoteStore(Endpoint(f"http://127.0.0.1:{port}/query", tries=1)).query(
                 "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f }")
         assert app.get("/api/queries/entity-list").status_code == 200  # and the server still answers
