@@ -1,4 +1,10 @@
-"""Reading the TOML data files (registry and statements) with errors that name file and line."""
+"""Reading the TOML data files (registry, measures and statements) with errors that name file and line.
+
+A data folder holds ``entities/*.toml``, ``statements/*.toml`` and ``measures.toml`` (and
+optionally ``tables.toml``). A folder that is missing or lacks one of these is reported as
+such, here, before anything is read: an empty registry would otherwise surface much later as
+"not in the entity registry" blamed on some report line.
+"""
 
 from __future__ import annotations
 
@@ -9,22 +15,51 @@ from pathlib import Path
 
 from .errors import InputError
 
+LAYOUT = "entities/*.toml, statements/*.toml and measures.toml"
+
 
 def data_dir() -> Path:
     return Path(str(resources.files("sensekg.loaders").joinpath("data")))
 
 
-def data_files(kind: str, folder: Path | None = None) -> list[Path]:
-    """The ``*.toml`` files of ``entities`` or ``statements``, sorted for a stable build."""
-    root = (folder or data_dir()) / kind
-    return sorted(root.glob("*.toml"))
+def data_files(kind: str, folder: Path | None = None, at_least_one: bool = False) -> list[Path]:
+    """The ``*.toml`` files of ``entities`` or ``statements``, sorted for a stable build.
+
+    The data folder and its ``kind`` subfolder must exist, and every ``*.toml`` in it must be
+    a file; with ``at_least_one``, an empty subfolder is an error too.
+    """
+    base = folder or data_dir()
+    if not base.is_dir():
+        raise InputError(f"the data folder does not exist (expected a folder with {LAYOUT})", path=base)
+    root = base / kind
+    if not root.is_dir():
+        raise InputError(f"the data folder has no {kind}/ folder (expected {LAYOUT})", path=base)
+    files = sorted(root.glob("*.toml"))
+    for path in files:
+        if not path.is_file():
+            found = "a folder" if path.is_dir() else "not a regular file"
+            raise InputError(f"is {found}; expected a TOML data file", path=path)
+    if at_least_one and not files:
+        raise InputError(f"the data folder has no {kind} (expected {kind}/*.toml)", path=base)
+    return files
 
 
 def read_toml(path: Path) -> tuple[dict, list[str]]:
+    """The parsed file and its lines; a missing, unreadable, non-UTF-8 or malformed file is an
+    ``InputError`` naming it (and the line, where there is one)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError("file not found; expected a TOML data file here", path=path) from None
+    except IsADirectoryError:
+        raise InputError("is a folder; expected a TOML data file", path=path) from None
+    except OSError as exc:
+        raise InputError(f"cannot read the file: {exc.strerror}", path=path) from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InputError(f"not valid UTF-8 ({exc.reason})", path=path) from None
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=path, line=line) from None
     try:
         return tomllib.loads(text), text.splitlines()
     except tomllib.TOMLDecodeError as exc:
@@ -38,6 +73,13 @@ def table_lines(lines: list[str], header: str) -> list[int]:
     """1-based lines where ``[header]`` or ``[[header]]`` starts, in order of appearance."""
     pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
     return [number for number, text in enumerate(lines, start=1) if pattern.match(text)]
+
+
+def record_lines(lines: list[str], header: str, count: int) -> list[int | None]:
+    """The header line of each of ``count`` ``[[header]]`` records; ``None`` for all when the
+    headers do not match the records one to one (an inline ``header = [{...}]`` array)."""
+    starts = table_lines(lines, header)
+    return list(starts) if len(starts) == count else [None] * count
 
 
 def array_records(path: Path, data: dict, lines: list[str], name: str) -> list[tuple[dict, str]]:

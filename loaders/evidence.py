@@ -18,11 +18,14 @@ from .errors import InputError
 from .facts import Citation, Fact, Ref
 from .registry import Registry
 from .reports import Corpus, Document
+from .statements import check_acyclic
 from .vocab import classes
 
 # A passage ends at a sentence end followed by a capital, quote, bracket or digit, or at a tag.
+# a tag is ``<[^<>]+>``, not ``<[^>]+>``: with a stray "<" the latter scanned on to the next ">"
+# from every "<", which is quadratic on a long line of them
 _SENTENCE_END = re.compile(
-    r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[A-Z“\"(\d•])|<[^>]+>|\s•\s"
+    r"(?:(?<=[.!?])|(?<=[.!?][\"”’)]))\s+(?=[A-Z“\"(\d•])|<[^<>]+>|\s•\s"
 )
 _SPACE = re.compile(r"\s+")
 
@@ -86,8 +89,12 @@ def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citat
     """Check every citation of every fact and read the quotes.
 
     One fact cited several times on the same line (by several anchors or several records)
-    gets one quote: the passage that covers all of its anchors there.
+    gets one quote: the passage that covers all of its anchors there. The facts are first
+    checked for part, version, subsidiary and dependency cycles (:func:`check_acyclic`), since
+    this is where every fact of a build, curated or extracted, meets before the graph.
     """
+    facts = list(facts)
+    check_acyclic(facts)
     spans: dict[tuple, list[tuple[int, int]]] = {}
     keys: dict[tuple[Fact, Citation], tuple] = {}
     for fact in facts:

@@ -12,11 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datafiles import data_files, read_toml, table_lines
+from .datafiles import data_dir, data_files, read_toml, table_lines
 from .errors import InputError
-from .vocab import classes
+from .schema import MEASURE_SHAPE, SLUG_PATTERN, check_record, entity_shape
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+SLUG = SLUG_PATTERN
 
 
 @dataclass(frozen=True)
@@ -87,41 +87,46 @@ class Registry:
 
 
 def load_registry(folder: Path | None = None) -> Registry:
-    """Read every ``entities/*.toml``: one table per entity, keyed by its id."""
-    known_types = classes()
+    """Read every ``entities/*.toml``: one table per entity, keyed by its id.
+
+    Each entity is checked against :func:`schema.entity_shape`; ``distinct`` must name
+    entities of the registry, and ``measures.toml``, shared like the registry, is checked
+    against :data:`schema.MEASURE_SHAPE` here so that its mistakes surface with the registry's.
+    """
     entities = []
-    for path in data_files("entities", folder):
+    for path in data_files("entities", folder, at_least_one=True):
         data, lines = read_toml(path)
         for entity_id, body in data.items():
             line = (table_lines(lines, entity_id) or [None])[0]
-            if not isinstance(body, dict):
-                raise InputError(f"{entity_id!r} must be a table [{entity_id}]", path=path, line=line)
             if not SLUG.match(entity_id):
                 raise InputError(f"entity id {entity_id!r} must be lower-case letters, digits and '-'",
                                  path=path, line=line)
-            type_ = body.get("type")
-            if type_ not in known_types:
-                raise InputError(f"entity {entity_id!r} has unknown type {type_!r}; expected one of "
-                                 f"{', '.join(sorted(known_types))}", path=path, line=line)
-            label = body.get("label")
-            if not isinstance(label, str) or not label.strip():
-                raise InputError(f"entity {entity_id!r} needs a non-empty label", path=path, line=line)
-            aliases = body.get("alt", [])
-            if not isinstance(aliases, list) or not all(isinstance(a, str) and a.strip() for a in aliases):
-                raise InputError(f"entity {entity_id!r}: alt must be a list of names", path=path, line=line)
-            reports = body.get("reports", [])
-            if not isinstance(reports, list) or not all(isinstance(r, str) for r in reports):
-                raise InputError(f"entity {entity_id!r}: reports must be a list of report ids",
-                                 path=path, line=line)
-            distinct = body.get("distinct", [])
-            unknown = set(body) - {"type", "label", "alt", "note", "reports", "distinct"}
-            if unknown:
-                raise InputError(f"entity {entity_id!r} has unknown keys {sorted(unknown)}",
-                                 path=path, line=line)
-            aliases = tuple(dict.fromkeys(a for a in aliases if a != label))
-            entities.append(Entity(entity_id, type_, label, aliases, f"{path}:{line}", tuple(reports),
-                                   tuple(distinct)))
-    return Registry(entities)
+            values = check_record(body, entity_shape(), f"entity {entity_id!r}", path, lines, line)
+            label = values["label"]
+            aliases = tuple(dict.fromkeys(a for a in values.get("alt", ()) if a != label))
+            entities.append(Entity(entity_id, values["type"], label, aliases, f"{path}:{line}",
+                                   values.get("reports", ()), values.get("distinct", ())))
+    registry = Registry(entities)
+    for entity in registry:
+        unknown = [other for other in entity.distinct if other not in registry]
+        if unknown:
+            raise InputError(f"entity {entity.id!r}: distinct names unknown entity ids {unknown}",
+                             path=entity.source)
+    _check_measures(folder)
+    return registry
+
+
+def _check_measures(folder: Path | None) -> None:
+    path = (folder or data_dir()) / "measures.toml"
+    if not path.exists():  # reported by whoever reads the measures, if anyone does
+        return
+    data, lines = read_toml(path)
+    for measure_id, body in data.items():
+        line = (table_lines(lines, measure_id) or [None])[0]
+        if not SLUG.match(measure_id):
+            raise InputError(f"measure id {measure_id!r} must be lower-case letters, digits and '-'",
+                             path=path, line=line)
+        check_record(body, MEASURE_SHAPE, f"measure {measure_id!r}", path, lines, line)
 
 
 _LEGAL_SUFFIX = re.compile(

@@ -12,7 +12,6 @@ import hashlib
 import html
 import os
 import re
-import tomllib
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,11 +19,13 @@ from datetime import date
 from functools import cached_property
 from pathlib import Path
 
+from . import schema
+from .datafiles import read_toml, record_lines
 from .errors import InputError
+from .schema import check_record
 
 MANIFEST = "reports.toml"
 ENV_VAR = "SENSEKG_REPORTS"
-REPORT_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 
 @dataclass(frozen=True)
@@ -69,37 +70,33 @@ def locate_reports(explicit: str | Path | None = None) -> Path:
 
 
 def load_manifest(folder: Path) -> list[ReportSpec]:
+    """The ``[[report]]`` entries of ``reports.toml``, each checked against :data:`schema.REPORT_SHAPE`.
+
+    Unknown keys are errors, at the top level and in a ``[[report]]``: a misspelt optional key
+    (``perod_end``) would otherwise vanish. A report's ``file`` must stay inside the reports
+    folder, through symlinks too: the build reads and quotes it, and must read nothing else.
+    """
     path = folder / MANIFEST
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"not valid TOML: {exc}", path=path) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read the manifest: {exc}", path=path) from None
-    entries = data.get("report")
-    if not isinstance(entries, list) or not entries:
-        raise InputError("expected one or more [[report]] tables", path=path)
-    specs, seen = [], set()
-    required = ("id", "file", "title", "kind", "issuer", "sha256")
-    for index, entry in enumerate(entries, start=1):
-        missing = [key for key in required if not isinstance(entry.get(key), str)]
-        if missing:
-            raise InputError(f"[[report]] number {index} lacks {', '.join(missing)}", path=path)
-        if not REPORT_ID.match(entry["id"]) or entry["id"] in seen:
-            raise InputError(f"[[report]] number {index}: bad or repeated id {entry['id']!r}", path=path)
-        seen.add(entry["id"])
-        known = {f: entry.get(f) for f in ReportSpec.__dataclass_fields__}
-        specs.append(ReportSpec(**{k: _as_date(v) if k in _DATE_FIELDS else v for k, v in known.items()}))
-    return specs
-
-
-_DATE_FIELDS = {"published", "period_start", "period_end"}
-
-
-def _as_date(value: object) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+    data, lines = read_toml(path)
+    entries = check_record(data, schema.MANIFEST_SHAPE, "", path, lines, None)["report"]
+    specs: dict[str, ReportSpec] = {}
+    for index, (entry, start) in enumerate(zip(entries, record_lines(lines, "report", len(entries)),
+                                               strict=True), start=1):
+        name = entry.get("id") if isinstance(entry.get("id"), str) else f"number {index}"
+        what = f"[[report]] {name}"
+        spec = ReportSpec(**check_record(entry, schema.REPORT_SHAPE, what, path, lines, start))
+        if spec.id in specs:
+            raise InputError(f"{what}: id {spec.id!r} is used by an earlier [[report]] too",
+                             path=path, line=start)
+        if spec.period_start and spec.period_end and spec.period_end < spec.period_start:
+            raise InputError(f"{what}: period_end {spec.period_end} is before period_start {spec.period_start}",
+                             path=path, line=start)
+        root, target = folder.resolve(), (folder / spec.file).resolve()
+        if not target.is_relative_to(root):
+            raise InputError(f"{what}: file = {schema.show(spec.file)} leads to {target}, outside the reports folder "
+                             f"{root}; reports must stay inside it", path=path, line=start)
+        specs[spec.id] = spec
+    return list(specs.values())
 
 
 def sha256_of(path: Path) -> str:
@@ -149,8 +146,27 @@ _LI = re.compile(r"<li[^>]*>(.*?)</li>", re.S)
 
 def clean_text(raw: str) -> str:
     """Text of a cell or heading: HTML tags and markdown emphasis removed, whitespace folded."""
-    text = html.unescape(_TAG.sub(" ", raw)).replace("*", "")
+    # A tag ends at a ">": past the last one, each "<" would scan to the end of the line for nothing.
+    end = raw.rfind(">") + 1
+    text = html.unescape(_TAG.sub(" ", raw[:end]) + raw[end:]).replace("*", "")
     return " ".join(text.split())
+
+
+def _li_texts(raw: str) -> list[str]:
+    """``_LI.findall(raw)`` in linear time.
+
+    An item begins at "<li"; it fails only when no ">" follows, or no "</li>" follows that
+    ">". A later "<li" has its ">" no earlier, so it fails too: the search stops at the first
+    failure instead of scanning the rest of the line from every "<li" after it.
+    """
+    texts, position = [], 0
+    while (start := raw.find("<li", position)) >= 0:
+        match = _LI.match(raw, start)
+        if match is None:
+            break
+        texts.append(match.group(1))
+        position = match.end()
+    return texts
 
 
 @dataclass
@@ -228,7 +244,7 @@ class Document:
         """Markdown bullets and HTML ``<li>`` items, each with its line."""
         items = []
         for number, raw in self.numbered():
-            html_items = _LI.findall(raw)
+            html_items = _li_texts(raw)
             if html_items:
                 items.extend(ListItem(number, clean_text(text)) for text in html_items)
                 continue

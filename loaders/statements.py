@@ -18,26 +18,21 @@ evidence check later proves each anchor is on its line and reads the quote from 
 from __future__ import annotations
 
 import datetime as dt
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from .datafiles import data_files, read_toml, table_lines
+from .datafiles import data_files, read_toml, record_lines
 from .errors import InputError
 from .facts import Citation, Fact, Ref
-from .registry import SLUG, Registry
-from .vocab import TEMPORAL_DATATYPES, classes, properties
+from .registry import Registry
+from .schema import check_record, key_line, statement_shape, temporal_kind
+from .vocab import TEMPORAL_DATATYPES, classes, ontology_graph, properties
 
 RESERVED = {"id", "subject", "cite", "label", "note"}
-_DATE_FORMATS = (
-    (re.compile(r"^\d{4}-\d{2}-\d{2}$"), XSD.date),
-    (re.compile(r"^\d{4}-\d{2}$"), XSD.gYearMonth),
-    (re.compile(r"^\d{4}$"), XSD.gYear),
-)
-
 
 
 def _join(*parts: tuple[str, str | None]) -> str:
@@ -66,8 +61,14 @@ class Record:
     label: str | None = None
 
 
+_TEMPORAL = {"date": XSD.date, "gYearMonth": XSD.gYearMonth, "gYear": XSD.gYear}
+
+
 def literal_for(value: object, range_: URIRef | None, where: str, key: str) -> Literal:
-    """A typed literal: decimals for amounts, the date type that fits the value's precision."""
+    """A typed literal: decimals for amounts, the date type that fits the value's precision.
+
+    Values come checked by :func:`schema.statement_shape`; the errors here guard direct callers.
+    """
     if range_ == XSD.decimal:
         try:
             return Literal(Decimal(str(value)), datatype=XSD.decimal)
@@ -75,56 +76,53 @@ def literal_for(value: object, range_: URIRef | None, where: str, key: str) -> L
             raise InputError(f"{key} = {value!r} is not a decimal number", path=where) from None
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return Literal(value.isoformat(), datatype=XSD.date)
-    if isinstance(value, bool | int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         return Literal(Decimal(str(value)), datatype=XSD.decimal)
     if not isinstance(value, str):
         raise InputError(f"{key} = {value!r}: expected a string, number or date", path=where)
     if range_ in (None, RDFS.Literal, *TEMPORAL_DATATYPES):
-        for pattern, datatype in _DATE_FORMATS:
-            if pattern.match(value):
-                return Literal(value, datatype=datatype)
+        try:
+            kind = temporal_kind(value)
+        except ValueError as exc:
+            raise InputError(f"{key} = {value!r}: {exc}", path=where) from None
+        if kind:
+            return Literal(value, datatype=_TEMPORAL[kind])
         if range_ in TEMPORAL_DATATYPES:
             raise InputError(f"{key} = {value!r} is not YYYY, YYYY-MM or YYYY-MM-DD", path=where)
     return Literal(value)
 
 
 def read_records(folder: Path | None = None) -> list[Record]:
+    """Every record of ``statements/*.toml``, each checked against :func:`schema.statement_shape`."""
     class_names = {name.lower(): name for name in classes()}
     records = []
     for path in data_files("statements", folder):
         data, lines = read_toml(path)
         for table, entries in data.items():
+            header = key_line(lines, None, table)
             if table != "about" and table.lower() not in class_names:
-                raise InputError(f"[[{table}]] is neither [[about]] nor an ontology class",
-                                 path=path, line=(table_lines(lines, table) or [None])[0])
+                raise InputError(f"[[{table}]] is neither [[about]] nor an ontology class", path=path, line=header)
             if not isinstance(entries, list):
-                raise InputError(f"{table} must be an array of tables [[{table}]]", path=path)
-            starts = table_lines(lines, table)
-            for index, body in enumerate(entries):
-                where = f"{path}:{starts[index] if index < len(starts) else '?'}"
-                records.append(_record(table, class_names.get(table.lower(), "about"), body, where))
+                raise InputError(f"{table} must be an array of tables [[{table}]]", path=path, line=header)
+            kind = class_names.get(table.lower(), "about")
+            for body, start in zip(entries, record_lines(lines, table, len(entries)), strict=True):
+                records.append(_record(table, kind, body, path, lines, start))
     return records
 
 
-def _record(table: str, kind: str, body: dict, where: str) -> Record:
-    node = body.get("subject") if kind == "about" else body.get("id")
-    need = "subject" if kind == "about" else "id"
-    if not isinstance(node, str) or not SLUG.match(node):
-        raise InputError(f"[[{table}]] needs {need} = \"a-slug\"", path=where)
-    cites = body.get("cite")
-    if isinstance(cites, str):
-        cites = [cites]
-    if not cites or not isinstance(cites, list):
-        raise InputError(f"{node}: cite must list one or more 'report-id:line | anchor'", path=where)
-    try:
-        citations = tuple(Citation.parse(c) for c in cites)
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{node}: {exc}", path=where) from None
-    fields = {k: v for k, v in body.items() if k not in RESERVED}
-    unknown = sorted(set(fields) - set(properties()))
-    if unknown:
-        raise InputError(f"{node}: unknown properties {unknown}; see ontology/sensekg.ttl", path=where)
-    return Record(kind, node, fields, citations, where, body.get("label"))
+def _record(table: str, kind: str, body: object, path: Path, lines: list[str], start: int | None) -> Record:
+    where = f"{path}:{start or '?'}"
+    node = body.get("subject" if kind == "about" else "id") if isinstance(body, dict) else None
+    what = f"[[{table}]] {node}" if isinstance(node, str) else f"[[{table}]]"
+    if isinstance(body, dict):  # any sk: property may be a key: point to the ontology, not a list of 70
+        unknown = sorted(set(body) - set(statement_shape(kind)))
+        if unknown:
+            raise InputError(f"{what}: unknown properties {unknown}; see ontology/sensekg.ttl",
+                             path=path, line=start)
+    values = check_record(body, statement_shape(kind), what, path, lines, start)
+    node = values["subject" if kind == "about" else "id"]
+    fields = {k: v for k, v in values.items() if k not in RESERVED}
+    return Record(kind, node, fields, values["cite"], where, values.get("label"))
 
 
 def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact]:
@@ -148,7 +146,7 @@ def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact
         values: dict[str, list] = {}
         for key, raw in record.fields.items():
             prop = properties()[key]
-            for value in raw if isinstance(raw, list) else [raw]:
+            for value in raw:
                 if prop.links_entities:
                     if not isinstance(value, str) or (value not in registry and value not in nodes):
                         raise InputError(f"{record.node}: {key} = {value!r} is not a known entity id",
@@ -180,3 +178,68 @@ def _label(kind: str, node: str, values: dict, registry: Registry, nodes: dict[s
         return str(first)
 
     return template(text)
+
+
+# Properties that order things: a part within a whole, a version within its product, a
+# subsidiary within its parent, a product on what it depends on. Their sk: sub-properties
+# (poweredBy under builtOn) join the order of their parent.
+ORDERINGS = ("partOf", "versionOf", "subsidiaryOf", "builtOn")
+
+
+def _ordering_of() -> dict[URIRef, str]:
+    """Each ordering property, and each of its ``sk:`` sub-properties, by the ordering it joins."""
+    graph, iris = ontology_graph(), {properties()[name].iri: name for name in ORDERINGS}
+    found = {}
+    for prop in properties().values():
+        for ancestor in graph.transitive_objects(prop.iri, RDFS.subPropertyOf):  # starts with prop
+            if ancestor in iris:
+                found[prop.iri] = iris[ancestor]
+                break
+    return found
+
+
+def check_acyclic(facts: Iterable[Fact]) -> None:
+    """Refuse a part, version, subsidiary or dependency chain that loops back on itself.
+
+    A product built on itself, or two products each built on the other, is a slip in a record
+    that SHACL cannot see (it checks one node at a time) and that sends every transitive query
+    (``sk:builtOn+``) round in circles. The error names the cycle and every record in it.
+    """
+    ordering_of = _ordering_of()
+    edges: dict[str, dict[str, dict[str, Fact]]] = {}
+    for fact in facts:
+        ordering = ordering_of.get(fact.predicate)
+        if ordering and isinstance(fact.subject, Ref) and isinstance(fact.object, Ref):
+            edges.setdefault(ordering, {}).setdefault(fact.subject.id, {}).setdefault(fact.object.id, fact)
+    for ordering in ORDERINGS:
+        cycle = _find_cycle(edges.get(ordering, {}))
+        if cycle:
+            members = " -> ".join([cycle[0].subject.id, *(f.object.id for f in cycle)])
+            records = "; ".join(dict.fromkeys(f.origin for f in cycle))
+            raise InputError(f"{ordering} loops back on itself: {members} (stated by {records})")
+
+
+def _find_cycle(edges: dict[str, dict[str, Fact]]) -> list[Fact] | None:
+    """The facts of one cycle in ``edges`` (subject -> object -> fact), or ``None``."""
+    done: set[str] = set()
+    for root in sorted(edges):
+        if root in done:
+            continue
+        path, facts = [root], []  # the nodes of the walk, and the facts between them
+        branches = [iter(sorted(edges[root].items()))]
+        while branches:
+            step = next(branches[-1], None)
+            if step is None:
+                done.add(path.pop())
+                branches.pop()
+                if facts:
+                    facts.pop()
+                continue
+            target, fact = step
+            if target in path:
+                return [*facts[path.index(target):], fact]
+            if target not in done:
+                path.append(target)
+                facts.append(fact)
+                branches.append(iter(sorted(edges.get(target, {}).items())))
+    return None

@@ -217,3 +217,73 @@ def test_bad_query_input_is_one_clear_line(runner, built, what, args, needles):
     assert len(lines) == 1 and lines[0].startswith("sensekg: error:"), result.output
     for needle in needles:
         assert needle in lines[0], lines[0]
+
+
+# -- options and files that used to end in a traceback (issue 12, cause 16) ---------------------
+
+def _not_utf8(tmp: Path) -> str:
+    path = tmp / "q.rq"
+    path.write_bytes(b"SELECT \xff WHERE {}")
+    return str(path)
+
+
+OPTION_FAULTS = [
+    ("timeout inf", lambda t, g: ["sparql", "SELECT 1 {}", "--timeout", "inf", "--graph", g], ["--timeout", "inf"]),
+    ("timeout nan", lambda t, g: ["query", "run", "people", "--timeout", "nan", "--graph", g], ["--timeout", "nan"]),
+    ("memory nan", lambda t, g: ["why", "SenseAuto", "--max-memory", "nan", "--graph", g], ["--max-memory"]),
+    ("parameter not UTF-8", lambda t, g: ["query", "run", "certifications", "--param", "entity=\udcff", "--graph", g],
+     ["--param", "UTF-8"]),
+    ("entity not UTF-8", lambda t, g: ["why", "\udcff", "--graph", g], ["ENTITY", "UTF-8"]),
+    ("graph is the root", lambda t, g: ["stats", "--graph", "/"], ["no built graph here"]),
+    ("query file not UTF-8", lambda t, g: ["sparql", _not_utf8(t), "--graph", g], ["q.rq", "not UTF-8"]),
+    ("export to a folder", lambda t, g: ["export", "--graph", g, "--format", "nt", "-o", str(t)], ["is a folder"]),
+    ("export nowhere", lambda t, g: ["export", "--graph", g, "--format", "nt", "-o", "/proc/nope/x.nt"],
+     ["/proc/nope"]),
+    ("viz to a folder", lambda t, g: ["viz", "SenseAuto", "--graph", g, "-o", (t / "v.html").mkdir() or str(t / "v.html")],
+     ["is a folder"]),
+    ("port out of range", lambda t, g: ["serve", "--graph", g, "--port", "65536"], ["--port", "65536"]),
+    ("empty push URL", lambda t, g: ["push", "", "--graph", g], ["URL", "empty"]),
+    ("too many jobs", lambda t, g: ["validate", "--jobs", "100000", "--graph", g], ["--jobs", "100000"]),
+    ("CONSTRUCT", lambda t, g: ["sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--graph", g],
+     ["only SELECT"]),
+    ("malformed --param", lambda t, g: ["viz", "--query", "certifications", "--param", "entitySenseAuto",
+                                        "--graph", g, "-o", str(t / "v.html")], ["entitySenseAuto", "NAME=VALUE"]),
+    ("malformed update", lambda t, g: ["sparql", "INSERT DATA {\n  <urn:a> <urn:b> \n}", "--writable", "--graph", g],
+     ["malformed SPARQL Update", "line 3"]),
+]
+
+
+@pytest.mark.parametrize(("what", "args", "needles"), OPTION_FAULTS, ids=[w for w, _, _ in OPTION_FAULTS])
+def test_bad_options_are_one_clear_line(runner, tmp_path, built, what, args, needles):
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    before = digest(out)
+    result = runner.invoke(main, args(tmp_path, str(out)))
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sensekg: error:"), result.output
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    if what != "malformed update":  # opening a store for writing changes its files, by design
+        assert digest(out) == before
+
+
+def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_path, built, monkeypatch):
+    import errno
+
+    from sensekg.graph import rdfio
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    before = digest(out)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(args[1]) if len(args) > 1 else None)
+
+    monkeypatch.setattr(rdfio, "write", full)
+    result = runner.invoke(main, ["build", "-q", "--force", "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.strip().splitlines() == [result.output.strip()]
+    assert "No space left on device" in result.output
+    assert digest(out) == before
+    assert [p.name for p in tmp_path.iterdir() if "sensekg-staging" in p.name] == []
