@@ -79,7 +79,9 @@ def unit_base(unit: str) -> tuple[str, Decimal]:
 
 _NIL = {"", "-", "–", "—", "_", "N.A.", "N/A", "n/a", "nil", "Nil"}
 _DOTTED_THOUSANDS = re.compile(r"^\(?\d{1,3}(?:\.\d{3}){2,}\)?$")
-_NUMBER = re.compile(r"^\(?-?\+?[\d,]*\.?\d+\)?%?$")
+# [\d,]*\.?\d+ without two quantifiers over the digits (quadratic on a long cell of digits):
+# digits and commas, then a point and digits, or ending in a digit.
+_NUMBER = re.compile(r"^\(?-?\+?(?:[\d,]*+\.\d++|[\d,]*\d)\)?%?$")
 
 
 class NotANumber(ValueError):

@@ -1,7 +1,8 @@
 """Damaged reports: the reader and every extractor, fed the real report texts with random edits,
 deleted lines, broken tables and stray HTML. Nothing may crash (a clear InputError is allowed),
 a row that cannot be read is counted as skipped, and every figure that is read is the figure
-printed on the line it cites.
+printed on the line it cites. A line of 60 and 120 kB (a PDF conversion that lost its line
+breaks) is read in linear time: see the long-line tests at the end.
 
 CI runs a few thousand examples in all; a longer run:
     HYPOTHESIS_PROFILE=long pytest tests/test_fuzz.py
@@ -9,7 +10,11 @@ CI runs a few thousand examples in all; a longer run:
 
 from __future__ import annotations
 
+import hashlib
 import os
+import random
+import re
+import shutil
 from dataclasses import replace
 
 import pytest
@@ -17,12 +22,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sensekg.loaders.errors import InputError
-from sensekg.loaders.extractors.certifications import extract_hnte_status
-from sensekg.loaders.extractors.narrative import extract_narrative_readings
-from sensekg.loaders.extractors.tables import load_specs, read_table
+from sensekg.loaders.extractors import run_extractors
+from sensekg.loaders.extractors.certifications import COMPANY_RULE, extract_hnte_status
+from sensekg.loaders.extractors.narrative import CHANGE_RULES, extract_narrative_readings
+from sensekg.loaders.extractors.tables import Column, TableSpec, load_specs, read_table
+from sensekg.loaders.facts import Citation
 from sensekg.loaders.observations import NotANumber, looks_numeric, parse_value
 from sensekg.loaders.registry import load_registry
-from sensekg.loaders.reports import Corpus, Document, read_corpus
+from sensekg.loaders.reports import _LI, Corpus, Document, _li_texts, read_corpus
 
 settings.register_profile("ci", max_examples=int(os.environ.get("FUZZ_EXAMPLES", "700")), deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -161,3 +168,135 @@ def test_prose_extractors_read_only_what_is_printed(data):
     for fact in extract_hnte_status(corpus, REGISTRY):
         for citation in fact.citations:
             assert citation.anchor in corpus[citation.report].line(citation.line)
+
+
+# --- one very long line -------------------------------------------------------------------
+# A PDF conversion that lost its line breaks leaves a whole section on one line. Every rule must
+# read it in linear time: a rule that backtracks over the line (each try scanning the rest of a
+# run of words, digits or markup) took minutes for one such line. No time is asserted here
+# (bench/long_line.py measures it); the lines are long enough that a quadratic rule would make
+# these tests run for many minutes instead of about a second.
+
+LONG_WORDS = ("Our", "our", "revenue", "and", "costs", "of", "the", "Group", "in", "smart", "auto",
+              "generative", "AI", "business", "segment", "compared", "with", "increased", "decreased", "to",
+              "from", "cash", "reserves", "we", "had", "Beijing", "Shanghai", "Hong", "Kong", "Co", "Ltd")
+# Money and percent fragments, footnote marks and markup. None completes a company name
+# ("Co., Ltd."), which the certification rule would look up in the registry and stop at.
+LONG_FRAGMENTS = (
+    "Our revenue increased by 10.8% to RMB3,772.1 million in 2024, compared to ",
+    "revenue decreased by 3.2% from RMB1,234.5 million in 2023 to ", "increased by 10.8% to RMB",
+    "RMB1,234.5 million", "RMB", "RMB1,234,567,", "(12.3)", "(1,234,567)", "12.5%", "1,234,567", ",,,,",
+    "1.2.3.4", "As of December 31, 2024, the Group’s total cash reserves stood at RMB",
+    "We had cash and cash equivalents of RMB", "for the six months ended June 30, ",
+    "Beijing SenseTime Technology Development Co.", "Hong Kong Co. Ltd.", "qualified as", "HNTE",
+    "(note 12)", "(note", "(a)", "<li>", "<li", "<td>", "<", "Add:", "–", "•",
+)
+
+
+def long_line(kind: str, size: int, seed: int = 0) -> str:
+    """``words``: one run of words without digits or punctuation, between "RMB" and "qualified as
+    HNTE"; ``prose`` and ``nospace``: the fragments with and without spaces; ``digits``: digits,
+    commas and spaces."""
+    rnd = random.Random(seed)
+    if kind == "words":
+        tail = " qualified as HNTE"
+        return ("RMB " + " ".join(rnd.choices(LONG_WORDS, k=size // 3)))[: size - len(tail)] + tail
+    if kind == "digits":
+        return ("RMB " + "".join(rnd.choices("0123456789,, ", k=size)))[:size]
+    if kind == "tags":  # stray "<" with no ">" after them
+        return ("Revenue <b rose. <" * (size // 10 + 1))[:size]
+    parts, length, space = [], 0, "" if kind == "nospace" else " "
+    while length < size:
+        parts.append(rnd.choice(LONG_FRAGMENTS) if rnd.random() < 0.5 else rnd.choice(LONG_WORDS))
+        length += len(parts[-1]) + len(space)
+    return space.join(parts)[:size]
+
+
+LONG_REPORT = "annual-results-2024"
+
+
+@pytest.mark.parametrize("size", [60_000, 120_000])
+@pytest.mark.parametrize("kind", ["words", "prose", "nospace", "digits"])
+def test_a_long_line_goes_through_the_reader_and_every_extractor(kind, size):
+    line = long_line(kind, size)
+    assert len(line) == size
+    figures, digits = re.sub(r"[^\d,]", "", line), re.sub(r"\D", "", line)  # the line's figures as one cell
+    # the line as prose, as a table row (label and figure cells), as a heading and as list items
+    lines = ["Revenue\t2024\t2023", f"{line}\t{figures}\t{digits})x", line, "", "# " + line, "",
+             "- " + line, f"<ul><li>{line}</ul>", f"<li>{line}</li>"]
+    corpus = with_document(CORPUS[LONG_REPORT], lines)
+    document = corpus[LONG_REPORT]
+    assert [h.line for h in document.headings] == [5]
+    assert [t.first_line for t in document.tables] == [1]
+    assert [i.line for i in document.list_items] == [7, 9]
+    assert document.section(3) == () and document.table_at(2) is not None
+    readings, _ = extract_narrative_readings(corpus, REGISTRY)
+    assert_read_as_printed(corpus, readings)
+    assert list(extract_hnte_status(corpus, REGISTRY)) == []  # no company name is complete
+    cite = Citation(LONG_REPORT, 1, "2024")
+    spec = TableSpec("long-line", LONG_REPORT, 1, "sensetime", (Column(1, "FY2024", cite, "RMB million", "{row}"),
+                                                                 Column(2, "FY2023", cite, "RMB million", "{row}")))
+    readings, skipped = read_table(corpus, REGISTRY, spec)
+    assert_read_as_printed(corpus, readings)
+    assert {r.citations[0].line for r in readings} | {s.line for s in skipped} <= {1, 2}
+    for cell in (figures, digits + ")x"):  # a long cell of digits is one number or none
+        parse_value_or_none(cell)
+
+
+@pytest.mark.parametrize("kind", ["words", "prose", "nospace", "digits", "tags"])
+def test_a_long_line_is_split_into_passages(kind):
+    """The passage splitter cuts every cited line into sentences; it ran quadratic on stray "<"."""
+    from sensekg.loaders.evidence import sentence_spans
+
+    line = long_line(kind, 120_000)
+    spans = sentence_spans(line)
+    assert spans and all(0 <= a < b <= len(line) for a, b in spans)
+
+
+def test_a_report_file_with_long_lines_is_read_and_extracted(tmp_path):
+    """The real reports with a 120 kB line of each kind appended to one report: read_corpus
+    (checksums, lines) and run_extractors over everything."""
+    reports = tmp_path / "reports"
+    shutil.copytree(CORPUS.folder, reports)
+    path = reports / CORPUS[LONG_REPORT].spec.file
+    text = path.read_text(encoding="utf-8")
+    added = [long_line(kind, 120_000) for kind in ("words", "prose", "nospace", "digits")]
+    path.write_text(text + ("" if text.endswith("\n") else "\n") + "\n".join(added) + "\n", encoding="utf-8")
+    manifest = reports / "reports.toml"
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(CORPUS[LONG_REPORT].spec.sha256, digest),
+                        encoding="utf-8")
+    corpus = read_corpus(reports)
+    assert corpus[LONG_REPORT].lines[-4:] == added
+    extraction = run_extractors(corpus, REGISTRY)
+    first_added = len(corpus[LONG_REPORT]) - 3
+    assert_read_as_printed(corpus, [r for r in extraction.readings
+                                    if r.citations[0].report == LONG_REPORT and r.citations[0].line >= first_added])
+    assert extraction.facts
+
+
+# The linear search of narrative.CHANGE_RULES and certifications.COMPANY_RULE tries one place
+# per run of words; it must find exactly what finditer finds trying every place.
+RULE_PIECES = st.sampled_from([
+    "Our ", "our ", "revenue ", "costs ", "& ", " ", "A", "x", "1", ",", ".", "(", "Beijing ", "Hong Kong ",
+    "Co. ", "SenseTime ", "increased ", "decreased ", "Co., Ltd.", "Co.,Ltd.",
+    "increased by 10.8% to RMB3,772.1 million in 2024, compared to RMB3,405.8 million in 2023",
+    "decreased by 3.2% from RMB1,234.5 million in the six months ended June 30, 2024 to RMB1,111 billion in 2025",
+])
+
+
+@given(pieces=st.lists(RULE_PIECES, max_size=14), cut=st.integers(0, 400))
+@settings(max_examples=max(30, settings.default.max_examples // 10))
+def test_linear_rules_find_what_finditer_finds(pieces, cut):
+    text = "".join(pieces)
+    text = text[:cut] + text[cut + 1:]  # a dropped character now and then
+    for rule in (*CHANGE_RULES, COMPANY_RULE):
+        expected = [(m.span(), m.groupdict()) for m in rule.pattern.finditer(text)]
+        assert [(m.span(), m.groupdict()) for m in rule.finditer(text)] == expected, (rule.pattern.pattern, text)
+
+
+@given(text=st.lists(st.sampled_from(["<li>", "<li", "<li class=x>", "</li>", ">", "<", "a", " ", "\n"]),
+                     max_size=12).map("".join))
+@settings(max_examples=max(30, settings.default.max_examples // 10))
+def test_list_items_are_found_as_findall_finds_them(text):
+    assert _li_texts(text) == _LI.findall(text)

@@ -13,9 +13,13 @@ from ..facts import Citation, Fact, Ref
 from ..registry import AmbiguousName, Registry
 from ..reports import Corpus
 from ..vocab import SK
+from .scan import Rule
 
 # "Beijing SenseTime Technology Development Co., Ltd." and its spacing variants.
-COMPANY = re.compile(r"\b(?:Beijing|Shanghai|Shenzhen|Hangzhou|Chengdu|Hong Kong)\s[\w.\s]+?Co\.,\s?Ltd\.")
+_CITY = r"\b(?:Beijing|Shanghai|Shenzhen|Hangzhou|Chengdu|Hong Kong)\s"
+COMPANY = re.compile(_CITY + r"[\w.\s]+?Co\.,\s?Ltd\.")
+# A name runs over [\w.\s] to "Co.,": one try per run, not one per city named in it.
+COMPANY_RULE = Rule(COMPANY, re.compile(_CITY), re.compile(r"[\w.\s]*"))
 HNTE_SCHEME = "hnte"
 
 
@@ -36,7 +40,7 @@ def extract_hnte_status(corpus: Corpus, registry: Registry) -> Iterable[Fact]:
                 if "qualified as" not in sentence or "HNT" not in sentence.upper():
                     continue
                 qualified_at = sentence.index("qualified as")
-                for match in COMPANY.finditer(sentence[:qualified_at]):
+                for match in COMPANY_RULE.finditer(sentence[:qualified_at]):
                     yield from _hnte_facts(registry, document.id, number, match.group(0), document.path)
 
 

@@ -2,7 +2,9 @@
 compared to RMB3,405.8 million in 2023", cash and cash reserves "as of" a date.
 
 Each sentence form is one regular expression. A figure read here and the same figure in a
-table become one observation with both lines as evidence.
+table become one observation with both lines as evidence. The change forms open with the
+figure's name, a run of words of any length, and are run as :class:`~.scan.Rule` so that a
+line of tens of thousands of characters of words is read in linear time.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from ..facts import Citation
 from ..observations import Reading, measure_for, parse_value, period
 from ..registry import Registry
 from ..reports import Corpus
+from .scan import Rule
 from .tables import Skipped
 
 _AMOUNT = r"RMB(?P<{0}>[\d,]+(?:\.\d+)?) (?P<{0}_unit>million|billion)"
@@ -36,6 +39,14 @@ BALANCE = re.compile(
 )
 HAD = re.compile(r"We had (?P<what>cash and cash equivalents) of " + _AMOUNT.format("now")
                  + r"(?: as of| as at) (?P<date>(?:June 30|December 31), (?P<year>\d{4}))")
+
+# The name of the figure ("what") is a run of these characters; a match begins in such a run.
+# BALANCE and HAD open with fixed words and need no such care.
+_WORDS = re.compile(r"[A-Za-z&\s]*")
+CHANGE_RULES = (
+    Rule(CHANGE_TO, re.compile("Our "), _WORDS),
+    Rule(CHANGE_FROM, re.compile(r"[A-Za-z&\s]"), _WORDS),
+)
 
 # Where a report names a segment in prose, the segment node of that report's scheme.
 SEGMENT_SCHEMES = {"annual-results-2024": "segment-2024-", "interim-results-2025h1": "segment-2025-"}
@@ -69,8 +80,8 @@ def extract_narrative_readings(corpus: Corpus, registry: Registry,
         for number, text in document.numbered():
             if "RMB" not in text:
                 continue
-            for pattern in (CHANGE_TO, CHANGE_FROM):
-                for match in pattern.finditer(text):
+            for rule in CHANGE_RULES:
+                for match in rule.finditer(text):
                     readings += _change_readings(match, document.id, number, registry, data)
             for pattern in (BALANCE, HAD):
                 for match in pattern.finditer(text):

@@ -22,7 +22,10 @@ from ..observations import NotANumber, Reading, looks_dotted, looks_numeric, mea
 from ..registry import Registry
 from ..reports import Corpus, Row
 
-_FOOTNOTE = re.compile(r"\s*\((?:[a-z]{1,3}|note\s*[\w()]+)\)\s*$", re.I)
+# "(a)", "(Note 12)", "(note 3(a))" at the end of a label. Linear on any label: a match begins
+# only where a run of spaces begins, and what follows "note" is capped (a mark is short), so a
+# label of many "(note" does not make each of them scan the rest of the label.
+_FOOTNOTE = re.compile(r"(?<!\s)\s*+\((?:[a-z]{1,3}|note\s*+[\w()]{1,40})\)\s*+$", re.I)
 _DASH = re.compile(r"^[–\-—•·]\s*")
 
 
@@ -92,7 +95,7 @@ def load_specs(folder: Path | None = None, parsed=None) -> list[TableSpec]:
     return specs
 
 
-_TRAILING = re.compile(r"\s*\b(?:Add|Less)\s*:?\s*$")
+_TRAILING = re.compile(r"(?<!\s)\s*+\b(?:Add|Less)\s*+:?\s*+$")
 _CONNECTIVE = re.compile(r"(?:\b(?:and|of|the|for|in|to|from|with|on|at|by|development)|[,–-])$")
 
 
@@ -235,7 +238,9 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
 
 # --- figures stated once in prose ---------------------------------------------------------
 
-_FIGURE = re.compile(r"\(?-?[\d,]*\.?\d+\)?%?")
+# The first figure in an anchor. A figure without "(" or "-" begins where a run of digits and
+# commas begins (the match a search finds first), so a run of commas is scanned once.
+_FIGURE = re.compile(r"(?:\(-?|-|(?<![\d,]))[\d,]*\.?\d+\)?%?")
 _SCALE = {"thousand": "thousand", "million": "million", "billion": "billion"}
 
 
