@@ -26,9 +26,9 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import random
 import re
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -40,34 +40,8 @@ from sensekg.loaders.facts import Citation
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import Corpus, Document, ReportSpec, locate_reports
 
-WORDS = ("Our", "our", "revenue", "and", "costs", "of", "the", "Group", "in", "smart", "auto", "generative",
-         "AI", "business", "segment", "compared", "with", "increased", "decreased", "to", "from", "cash",
-         "reserves", "we", "had", "Beijing", "Shanghai", "Hong", "Kong", "Co", "Ltd")
-FRAGMENTS = (
-    "Our revenue increased by 10.8% to RMB3,772.1 million in 2024, compared to ",
-    "revenue decreased by 3.2% from RMB1,234.5 million in 2023 to ", "increased by 10.8% to RMB",
-    "RMB1,234.5 million", "RMB", "RMB1,234,567,", "(12.3)", "(1,234,567)", "12.5%", "1,234,567", ",,,,",
-    "1.2.3.4", "As of December 31, 2024, the Group’s total cash reserves stood at RMB",
-    "We had cash and cash equivalents of RMB", "for the six months ended June 30, ",
-    "Beijing SenseTime Technology Development Co.", "Hong Kong Co. Ltd.", "qualified as", "HNTE",
-    "(note 12)", "(note", "(a)", "<li>", "<li", "<td>", "<", "Add:", "–", "•",
-)
-
-
-def long_line(kind: str, size: int, seed: int = 0) -> str:
-    """A line of ``size`` characters of the given kind (see the module docstring)."""
-    rnd = random.Random(seed)
-    if kind == "words":
-        tail = " qualified as HNTE"
-        body = " ".join(rnd.choices(WORDS, k=size // 3))
-        return ("RMB " + body)[: size - len(tail)] + tail
-    if kind == "digits":
-        return ("RMB " + "".join(rnd.choices("0123456789,, ", k=size)))[:size]
-    parts, length, space = [], 0, "" if kind == "nospace" else " "
-    while length < size:
-        parts.append(rnd.choice(FRAGMENTS) if rnd.random() < 0.5 else rnd.choice(WORDS))
-        length += len(parts[-1]) + len(space)
-    return space.join(parts)[:size]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+from longlines import long_line  # noqa: E402 - the fuzz tests' generator
 
 
 def document_with(line: str, report: str = "long-line") -> Document:
