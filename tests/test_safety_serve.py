@@ -117,6 +117,14 @@ class Listener:
         self.sock.close()
 
 
+def gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (a zombie waiting for its parent has ended too)."""
+    try:
+        return "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    except FileNotFoundError:
+        return True
+
+
 # -- writes: only with --writable, only with the token, never from a foreign page -----------------
 
 def test_the_read_only_endpoint_refuses_every_write(readonly):
@@ -308,7 +316,7 @@ def test_sigterm_stops_the_child_too(built, tmp_path):
     served.process.send_signal(signal.SIGTERM)
     assert served.process.wait(timeout=20) == 0
     time.sleep(0.5)
-    assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+    assert gone(pid)
 
 
 def test_build_refuses_while_the_folder_is_served(runner, readonly, copy):
@@ -317,3 +325,16 @@ def test_build_refuses_while_the_folder_is_served(runner, readonly, copy):
     result = runner.invoke(main, ["build", "-q", "--force", "--out", str(copy)])
     assert result.exit_code == 2 and "sensekg serve" in result.output
     assert readonly.count() > 100_000
+
+
+def test_the_child_dies_with_a_killed_serve(built, tmp_path):
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    served = Served(out)
+    pid = served.child_pids()[-1]
+    served.process.send_signal(signal.SIGKILL)
+    served.process.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while not gone(pid):
+        assert time.monotonic() < deadline, "the Oxigraph child outlived its killed parent"
+        time.sleep(0.1)
