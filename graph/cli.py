@@ -53,10 +53,10 @@ class SensekgGroup(click.Group):
             fail(f"{where}{exc.strerror}", 2)
 
 
-class Seconds(click.ParamType):
-    """A finite number of seconds in a sensible range (``inf`` and ``nan`` are refused)."""
+class Finite(click.ParamType):
+    """A finite number in a sensible range (``inf`` and ``nan`` are refused): seconds, GiB."""
 
-    name = "seconds"
+    name = "number"
 
     def __init__(self, low: float = 0.1, high: float = 86_400.0):
         self.low, self.high = low, high
@@ -90,9 +90,9 @@ TEXT = Text()
 def limits(default_timeout: float = 10.0) -> Callable:
     """``--timeout`` and ``--max-memory`` for a command that queries the store."""
     def decorate(command: Callable) -> Callable:
-        command = click.option("--max-memory", "max_memory", type=Seconds(0.25, 1024.0), default=DEFAULT_MEMORY_GIB,
+        command = click.option("--max-memory", "max_memory", type=Finite(0.25, 1024.0), default=DEFAULT_MEMORY_GIB,
                                show_default=True, help="GiB the query may use; past it, it is stopped.")(command)
-        return click.option("--timeout", type=Seconds(), default=default_timeout, show_default=True,
+        return click.option("--timeout", type=Finite(), default=default_timeout, show_default=True,
                             help="Seconds before the query is stopped with an error.")(command)
     return decorate
 
