@@ -536,7 +536,8 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, token_env: str 
 @click.option("--query-endpoint", default=None, help="SPARQL query endpoint (default: URL/query).")
 @click.option("--user", default=None, help="User for HTTP basic authentication.")
 @click.option("--password-env", default=None, metavar="VAR", help="Environment variable holding the password.")
-@click.option("--timeout", type=click.FloatRange(0.1), default=60.0, show_default=True, help="Seconds per request.")
+@click.option("--timeout", type=Finite(), default=60.0, show_default=True,
+              help="Seconds for each whole request (connecting, sending, the full answer).")
 def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None, user: str | None,
          password_env: str | None, timeout: float) -> None:
     """Upload every named graph to a SPARQL 1.1 triple store (one idempotent PUT each) and compare counts."""

@@ -254,6 +254,8 @@ OPTION_FAULTS = [
      ["is a folder"]),
     ("port out of range", lambda t, g: ["serve", "--graph", g, "--port", "65536"], ["--port", "65536"]),
     ("empty push URL", lambda t, g: ["push", "", "--graph", g], ["URL", "empty"]),
+    ("push timeout inf", lambda t, g: ["push", "http://127.0.0.1:9", "--timeout", "inf", "--graph", g],
+     ["--timeout", "inf"]),
     ("too many jobs", lambda t, g: ["validate", "--jobs", "100000", "--graph", g], ["--jobs", "100000"]),
     ("CONSTRUCT", lambda t, g: ["sparql", "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", "--graph", g],
      ["only SELECT"]),
