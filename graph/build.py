@@ -79,8 +79,9 @@ def inputs_digest(data: Path | None = None) -> str:
 
     digest = hashlib.sha256(metadata.version("sensekg").encode())
     root = data or data_dir()
-    for path in sorted(p for p in root.rglob("*.toml") if p.is_file()):  # the loaders name a folder x.toml
-        digest.update(str(path.relative_to(root)).encode() + path.read_bytes())
+    for path in sorted(root.rglob("*.toml")):  # a folder or a broken link named x.toml counts too:
+        content = path.read_bytes() if path.is_file() else b"\0not a file\0"  # the loaders refuse it
+        digest.update(str(path.relative_to(root)).encode() + content)
     for name in ("sensekg.ttl", "shapes.ttl"):
         digest.update(resources.files("sensekg.ontology").joinpath(name).read_bytes())
     package = Path(__file__).resolve().parent.parent  # the code that makes the graph, not tests or benchmarks
@@ -90,9 +91,12 @@ def inputs_digest(data: Path | None = None) -> str:
 
 
 def build_info(result: BuildResult, inputs: str = "") -> dict:
+    from sensekg.loaders.reports import MANIFEST, sha256_of
+
     return {
         "format": FORMAT,
         "inputs": inputs,
+        "manifest": sha256_of(result.corpus.folder / MANIFEST),
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
         "quads": len(result.quads),
         "facts": len(result.facts),

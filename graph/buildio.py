@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -47,22 +48,36 @@ def _names(out: Path) -> tuple[Path, str, str]:
             f".{out.name}.sensekg-swap-")
 
 
+STAGING_MARK = ".sensekg-staging"
+
+
 def _leftovers(out: Path) -> list[Path]:
+    """What a build that died left beside ``out``: its staging folders (marked inside by
+    :data:`STAGING_MARK`) and its swapped-out folder (a build, by :func:`is_build`). A folder of
+    the user's that merely has such a name is not one of them."""
     _, staging, swap = _names(out)
     if not out.parent.is_dir():
         return []
-    return sorted(p for p in out.parent.iterdir() if p.name.startswith((staging, swap)))
+    found = []
+    for path in sorted(out.parent.iterdir()):
+        pid = path.name.removeprefix(swap) if path.name.startswith(swap) else \
+            path.name.removeprefix(staging).split("-", 1)[0] if path.name.startswith(staging) else ""
+        if not pid.isdigit() or path.is_symlink() or not path.is_dir():
+            continue
+        if (path / STAGING_MARK).is_file() if path.name.startswith(staging) else is_build(path):
+            found.append(path)
+    return found
 
 
 @contextlib.contextmanager
 def folder_lock(out: Path, shared: bool = False, wait: float = 0.0) -> Iterator[bool]:
-    """Hold the lock of build folder ``out``; yields whether it was taken within ``wait`` seconds."""
+    """Hold the lock of build folder ``out``; yields whether it was taken within ``wait`` seconds.
+
+    Raises ``OSError`` when the lock file cannot be opened (a read-only folder, or something
+    of the user's in its place).
+    """
     lock, _, _ = _names(out)
-    try:
-        handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
-    except OSError:  # a folder we cannot write to: no build can be swapping there either
-        yield False
-        return
+    handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     try:
         mode = (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB
         deadline = time.monotonic() + wait
@@ -83,8 +98,8 @@ def folder_lock(out: Path, shared: bool = False, wait: float = 0.0) -> Iterator[
 def hold_shared(out: Path) -> int:
     """Take a shared lock on ``out`` for the life of the process (``sensekg serve``): builds into
     ``out`` are refused until it ends. Returns the descriptor; closing it releases the lock."""
-    lock, _, _ = _names(out.resolve())
-    handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    lock, _, _ = _names(out.absolute())
+    handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, 0o644)
     try:
         fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
     except BlockingIOError:
@@ -98,7 +113,7 @@ def check_free(out: Path) -> None:
     if not out.parent.is_dir():
         return
     with folder_lock(out.absolute()) as locked:
-        if not locked and os.access(out.parent, os.W_OK):
+        if not locked:
             raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
                         "wait for it or stop it, then build again", path=out)
 
@@ -110,10 +125,14 @@ def recover(out: Path) -> None:
     if not _leftovers(out):
         return
     wait = 0.0 if out.exists() else WAIT_FOR_SWAP
-    with folder_lock(out, wait=wait) as locked:
+    with contextlib.ExitStack() as stack:
+        try:
+            locked = stack.enter_context(folder_lock(out, wait=wait))
+        except OSError:  # a folder we cannot write to: nothing we could clean up either
+            return
         if not locked:
             return
-        _, staging, swap = _names(out)
+        _, _, swap = _names(out)
         for path in _leftovers(out):
             if path.name.startswith(swap) and not out.exists():
                 os.replace(path, out)
@@ -121,15 +140,27 @@ def recover(out: Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
+# what an Oxigraph (RocksDB) store folder holds; anything else in it is not ours
+_STORE_FILE = re.compile(r"^(?:\d+\.(?:sst|log|blob)|MANIFEST-\d+|CURRENT|IDENTITY|LOCK|LOG(?:\.old\.\d+)?"
+                         r"|OPTIONS-\d+(?:\.dbtmp)?)$")
+
+
 def is_build(folder: Path) -> bool:
     """Whether ``folder`` is a build that sensekg wrote: a marked ``build-info.json`` (or one of
-    the unmarked first format, with its inputs and reports digests) and nothing but outputs."""
+    the unmarked first format, with its inputs and reports digests), nothing but outputs, and a
+    store folder holding nothing but a store's files."""
     try:
         info = json.loads((folder / INFO).read_text(encoding="utf-8"))
         entries = {p.name for p in folder.iterdir()}
+        store = folder / STORE
+        if store.is_symlink() or (store.exists() and not all(
+                p.is_file() and not p.is_symlink() and _STORE_FILE.match(p.name) for p in store.iterdir())):
+            return False
     except (OSError, ValueError):
         return False
     if not isinstance(info, dict) or not entries <= OUTPUTS:
+        return False
+    if any((folder / name).is_symlink() for name in entries):
         return False
     return info.get("format") == FORMAT or ("format" not in info and {"inputs", "reports"} <= info.keys())
 
@@ -140,15 +171,19 @@ def check_replaceable(out: Path, keep: Iterable[Path] = ()) -> None:
     ``keep`` are folders that must never be inside ``out`` (the reports, the data); the current
     folder and the home folder are always kept.
     """
+    if out.is_symlink():  # checked before resolving: the link is the user's, and so is what it names
+        raise Refused("is a symbolic link; sensekg replaces only folders it built. Choose another --out",
+                      path=out)
     target = out.resolve()
     for kept in (*keep, Path.cwd(), Path.home()):
         kept = Path(kept).resolve()
         if target == kept or target in kept.parents:
-            raise Refused(f"--out would replace {kept}, which holds files sensekg did not write; "
+            held = "is" if target == kept else "holds"
+            raise Refused(f"{held} {kept}, which holds files sensekg did not write; "
                           "choose a folder of its own, e.g. --out build", path=out)
-    if not target.exists() and not target.is_symlink():
+    if not target.exists():
         return
-    if target.is_symlink() or not target.is_dir():
+    if not target.is_dir():
         raise Refused("exists and is not a build folder; choose another --out", path=out)
     entries = sorted(p.name for p in target.iterdir())
     if not entries or is_build(target):
@@ -184,10 +219,12 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
             raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
                         "wait for it or stop it, then build again", path=out)
         staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix}{os.getpid()}-", dir=out.parent))
+        (staging / STAGING_MARK).touch()  # so that recovery knows this folder for one of its own
         aside = out.parent / f"{swap_prefix}{os.getpid()}"
         try:
             writer(staging)
             check_replaceable(out, keep)  # again: something may have been put there meanwhile
+            (staging / STAGING_MARK).unlink()
             staging.chmod(_mode_for(out))
             if out.exists():
                 os.replace(out, aside)

@@ -44,8 +44,8 @@ class SensekgGroup(click.Group):
         except SensekgError as exc:
             fail(str(exc), exc.exit_code)
         except click.UsageError as exc:
-            command = f" {exc.ctx.info_name}" if exc.ctx and exc.ctx.parent else ""
-            fail(f"{exc.format_message()} (see `sensekg{command} --help`)", exc.exit_code)
+            command = exc.ctx.command_path if exc.ctx else "sensekg"
+            fail(f"{exc.format_message()} (see `{command} --help`)", exc.exit_code)
         except OSError as exc:
             if exc.strerror is None:
                 raise
@@ -90,7 +90,7 @@ TEXT = Text()
 def limits(default_timeout: float = 10.0) -> Callable:
     """``--timeout`` and ``--max-memory`` for a command that queries the store."""
     def decorate(command: Callable) -> Callable:
-        command = click.option("--max-memory", "max_memory", type=Finite(0.25, 1024.0), default=DEFAULT_MEMORY_GIB,
+        command = click.option("--max-memory", "max_memory", type=Finite(1.0, 1024.0), default=DEFAULT_MEMORY_GIB,
                                show_default=True, help="GiB the query may use; past it, it is stopped.")(command)
         return click.option("--timeout", type=Finite(), default=default_timeout, show_default=True,
                             help="Seconds before the query is stopped with an error.")(command)
@@ -156,7 +156,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
     from sensekg.loaders.datafiles import data_dir
-    from sensekg.loaders.reports import load_manifest, locate_reports, sha256_of
+    from sensekg.loaders.reports import MANIFEST, load_manifest, locate_reports, sha256_of
 
     from .build import build_dataset, inputs_digest, skipped_summary, summarize, write_outputs
     from .buildio import STORE, TRIG, check_free, check_replaceable, is_build, read_info
@@ -170,7 +170,8 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
         current = {spec.id: sha256_of(folder / spec.file) for spec in load_manifest(folder)
                    if (folder / spec.file).is_file()}
         info = read_info(out)
-        if info.get("inputs") == inputs and info.get("reports") == current:
+        manifest = sha256_of(folder / MANIFEST)
+        if info.get("inputs") == inputs and info.get("reports") == current and info.get("manifest") == manifest:
             click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
                        "to rebuild anyway).")
             return
@@ -293,6 +294,8 @@ def _apply_update(folder: Path, text: str) -> tuple[int, int]:
         store.update(full)
     except SyntaxError as exc:
         raise syntax_error(exc, full, text, "SPARQL Update") from None
+    except (OSError, RuntimeError) as exc:  # what Oxigraph raises for an update it cannot apply
+        raise InputError(f"the SPARQL Update failed: {exc}") from None
     store.flush()
     return before, len(store)
 
@@ -488,8 +491,8 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
         raise InputError(f"-o {output}: say --format html|svg|png|graphml|gexf or use one of those suffixes")
     if bool(entity) == bool(query_name):
         raise InputError("give either an ENTITY or --query NAME")
-    if output.is_dir():
-        raise InputError("is a folder; give -o a file name such as view.html", path=output)
+    if output.exists() and not output.is_file():
+        raise InputError("is a folder or not a regular file; give -o a file name such as view.html", path=output)
     given = parse_params(params)
     graph, focus, dropped, title, note = on_store(
         graph_dir, viz_graph, entity, depth, types, predicates, max_nodes, report, query_name, given,

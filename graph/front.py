@@ -20,7 +20,7 @@ from .api import create_app
 from .query import refuse_service
 from .serve import GRACE, HEAD_TIMEOUT, Supervisor
 
-FORWARDED = ("accept", "content-type")
+FORWARDED = ("accept", "content-type")  # every other header stays at the front
 WRITES = {"POST", "PUT", "DELETE", "PATCH"}
 
 
@@ -81,18 +81,28 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
             given = request.headers.get("authorization", "")
             if not secrets.compare_digest(given.encode(), f"Bearer {token}".encode()):
                 return _error(401, "writes need the header Authorization: Bearer TOKEN (printed by sensekg serve)")
+        if any(len(request.headers.getlist(name)) > 1 for name in FORWARDED):
+            return _error(400, "a request may carry one Content-Type and one Accept header")
         try:
             body = await asyncio.wait_for(request.body(), timeout=timeout + GRACE)
         except TimeoutError:
             return _error(408, "the request body did not arrive in time")
-        if path in ("/query", "/update") and not allow_service:
-            text = _sparql_text(request, body, "update" if path == "/update" else "query")
-            try:
-                refuse_service(text)
-            except Refused as exc:
-                return _error(exc.http_status, str(exc))
         headers = {k: v for k, v in request.headers.items() if k in FORWARDED}
-        url = f"{supervisor.url}{path}"
+        params, method = list(request.query_params.multi_items()), request.method
+        if path in ("/query", "/update"):
+            # the text checked is the text sent: one query or update, forwarded in the body
+            field = path[1:]
+            try:
+                text, params = _protocol_request(request, body, field)
+            except ValueError as exc:
+                return _error(400, str(exc))
+            if not allow_service:
+                try:
+                    refuse_service(text)
+                except Refused as exc:
+                    return _error(exc.http_status, str(exc))
+            method, body = "POST", text.encode("utf-8")
+            headers["content-type"] = f"application/sparql-{field}"
         try:
             await asyncio.wait_for(slots.acquire(), timeout=timeout)
         except TimeoutError:
@@ -100,8 +110,8 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
         try:
             started, child = time.monotonic(), supervisor.process
             answer = await asyncio.wait_for(
-                client.request(request.method, url, params=list(request.query_params.multi_items()),
-                               content=body, headers=headers), timeout=timeout + GRACE)
+                client.request(method, f"{supervisor.url}{path}", params=params, content=body, headers=headers),
+                timeout=timeout + GRACE)
         except TimeoutError:
             # Oxigraph's own timeout did not stop it: stop it by restarting the child (unless a
             # restart since this request began has done so already)
@@ -112,6 +122,10 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
             return _error(502, f"the SPARQL endpoint did not answer ({type(exc).__name__})")
         finally:
             slots.release()
+        if answer.status_code == 200 and path == "/query" and \
+                _cut_short(answer.content, answer.headers.get("content-type", "")):
+            # Oxigraph answers 200 before it evaluates, then ends the stream with its error
+            return _error(504, f"the query ran past --timeout {timeout:g} s and was stopped")
         kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type",)}
         return Response(answer.content, status_code=answer.status_code, headers=kept)
 
@@ -124,13 +138,37 @@ def create_front(supervisor: Supervisor, own_url: str, timeout: float, token: st
     return app
 
 
-def _sparql_text(request: Request, body: bytes, field: str) -> str:
-    """The query or update text of a SPARQL protocol request: a URL parameter, a form field or
-    the whole body."""
+GRAPH_PARAMS = {"query": ("default-graph-uri", "named-graph-uri"),
+                "update": ("using-graph-uri", "using-named-graph-uri")}
+
+
+def _protocol_request(request: Request, body: bytes, field: str) -> tuple[str, list[tuple[str, str]]]:
+    """The one query (or update) text of a SPARQL protocol request, from the URL, a form or the
+    whole body, and its dataset parameters; ``ValueError`` when there is not exactly one text."""
     texts = request.query_params.getlist(field)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k in GRAPH_PARAMS[field]]
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if kind == "application/x-www-form-urlencoded":
-        texts += urllib.parse.parse_qs(body.decode("utf-8", "replace")).get(field, [])
-    elif body:
+        form = urllib.parse.parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+        texts += [v for k, v in form if k == field]
+        params += [(k, v) for k, v in form if k in GRAPH_PARAMS[field]]
+    elif kind == f"application/sparql-{field}":
         texts.append(body.decode("utf-8", "replace"))
-    return "\n".join(texts)
+    elif body:
+        raise ValueError(f"a {field} is sent as a URL parameter, a form field or an application/sparql-{field} "
+                         f"body, not as {kind or 'a body without a Content-Type'}")
+    if len(texts) != 1:
+        raise ValueError(f"expected one {field}, got {len(texts)}")
+    return texts[0], params
+
+
+def _cut_short(content: bytes, kind: str) -> bool:
+    """Whether Oxigraph ended a streamed answer early with its error: it sends 200 before it
+    evaluates, so the only sign is an answer that does not end as its format must (JSON with
+    ``}``, XML with ``>``), or that ends with its error text (CSV, TSV)."""
+    end = content.rstrip()[-100:]
+    if "json" in kind:
+        return not end.endswith(b"}")
+    if "xml" in kind:
+        return not end.endswith(b">")
+    return end.endswith(b"has been cancelled") or b"Internal server error while" in end

@@ -16,10 +16,11 @@ from __future__ import annotations
 import multiprocessing
 import os
 import resource
+import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sensekg.loaders.errors import CorruptStore, QueryTimeout, QueryTooLarge, SensekgError
+from sensekg.loaders.errors import CorruptStore, InputError, QueryTimeout, QueryTooLarge, SensekgError
 
 T = TypeVar("T")
 GIB = 1 << 30
@@ -80,6 +81,9 @@ def isolated(func: Callable[..., T], *args: Any, timeout: float | None, memory_g
             ok, value = receive.recv()
         except EOFError:
             child.join(5)
+            if child.exitcode == -signal.SIGSEGV:  # the parser's stack, not the memory limit
+                raise InputError(f"{what} crashed the SPARQL engine (signal {signal.SIGSEGV}), as a query nested "
+                                 "thousands of levels deep does; simplify it") from None
             limit = f" (--max-memory {memory_gib:g} GiB)" if memory_gib else ""
             raise QueryTooLarge(f"{what} was stopped: it needed more memory than it may use{limit}, "
                                 f"and its process ended with code {child.exitcode}") from None

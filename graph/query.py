@@ -51,19 +51,20 @@ _NOT_CODE = re.compile(
     r"|'(?:[^'\\\n]|\\.)*'?"
     r'|<[^<>"{}|^`\\\s]*>'
     r"|\#[^\n]*", re.DOTALL)
-_SERVICE = re.compile(r"(?<![?$:\w])SERVICE(?![:\w])", re.IGNORECASE)
+_FETCH = re.compile(r"(?<![?$:\w])(?:SERVICE|LOAD)(?![:\w])", re.IGNORECASE)
 
 
-def uses_service(text: str) -> bool:
-    """Whether a SPARQL text calls ``SERVICE`` (outside strings, IRIs, comments and names)."""
-    return bool(_SERVICE.search(_NOT_CODE.sub(" ", text)))
+def fetches(text: str) -> bool:
+    """Whether a SPARQL text calls ``SERVICE`` or ``LOAD`` (outside strings, IRIs, comments and
+    names): both make the engine fetch a URL."""
+    return bool(_FETCH.search(_NOT_CODE.sub(" ", text)))
 
 
 def refuse_service(text: str) -> None:
-    """Federation makes the server fetch any URL a query names (SSRF): off unless asked for."""
-    if uses_service(text):
-        raise Refused("the query calls SERVICE, which would make sensekg fetch from another server; "
-                      "federated queries are off unless you pass --allow-service")
+    """Federation and LOAD make the engine fetch any URL a query names (SSRF): off unless asked for."""
+    if fetches(text):
+        raise Refused("the query calls SERVICE or LOAD, which would make sensekg fetch from another server; "
+                      "that is off unless you pass --allow-service")
 
 
 def syntax_error(exc: SyntaxError, sent: str, own: str, what: str = "SPARQL") -> InputError:

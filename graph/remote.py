@@ -44,7 +44,10 @@ def check_url(url: str) -> str:
     if any(c <= " " or c == "\x7f" for c in url) or not url.isascii():
         raise InputError(f"the URL {shown} has a space, a control character or a character that is not ASCII; "
                          "percent-encode it")
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError as exc:  # e.g. an IPv6 host without its closing bracket
+        raise InputError(f"the URL {shown} is malformed: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         raise InputError(f"the URL {shown} is not an http:// or https:// URL")
     if parts.username is not None or parts.password is not None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
 import ipaddress
 import logging
 import logging.handlers
@@ -35,6 +36,7 @@ import secrets
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import threading
@@ -43,9 +45,9 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
-from sensekg.loaders.errors import InputError, InUse, Refused
+from sensekg.loaders.errors import CorruptStore, InputError, InUse, Refused
 
-from .buildio import STORE, hold_shared, store_folder
+from .buildio import STORE, changed_store_files, hold_shared, store_folder
 
 GRACE = 5.0
 HEAD_TIMEOUT = 10.0
@@ -107,8 +109,9 @@ def start_oxigraph(store: Path, host: str, port: int, writable: bool, timeout: f
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise InputError(f"the Oxigraph server stopped at start with code {process.returncode} "
-                             "(see the serve log)", path=store)
+            said = process.stderr.read().decode("utf-8", "replace").strip().splitlines() if process.stderr else []
+            raise InputError(f"the Oxigraph server stopped at start with code {process.returncode}: "
+                             f"{said[-1] if said else 'it said nothing'}", path=store)
         try:
             with urllib.request.urlopen(url, timeout=1):
                 pass
@@ -123,6 +126,33 @@ def start_oxigraph(store: Path, host: str, port: int, writable: bool, timeout: f
     process.kill()
     process.wait()
     raise InputError(f"the Oxigraph server did not answer on {host}:{port} within 20 s", path=store)
+
+
+def private_network() -> str | None:
+    """Move this process, before it starts the child, into a network namespace of its own whose
+    loopback no other process shares: the child's internal port is then reachable from the
+    front alone (a web page or another user's process cannot post to it), and the child cannot
+    fetch from any server. The public socket, bound before, stays in the machine's namespace.
+
+    Returns None when done, or why it could not be (then the internal port is loopback only).
+    """
+    libc = ctypes.CDLL(None, use_errno=True)
+    new_net, new_user = 0x40000000, 0x10000000  # CLONE_NEWNET, CLONE_NEWUSER
+    try:
+        if libc.unshare(new_net) != 0:  # without CAP_SYS_ADMIN: a user namespace of our own first
+            uid, gid = os.getuid(), os.getgid()
+            if libc.unshare(new_user | new_net) != 0:
+                return os.strerror(ctypes.get_errno())
+            Path("/proc/self/setgroups").write_text("deny")
+            Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+            Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as control:  # bring the new loopback up
+            request = struct.pack("16sH14s", b"lo", 0, b"")
+            flags = struct.unpack("16sH14s", fcntl.ioctl(control, 0x8913, request))[1]  # SIOCGIFFLAGS
+            fcntl.ioctl(control, 0x8914, struct.pack("16sH14s", b"lo", flags | 1, b""))  # SIOCSIFFLAGS, IFF_UP
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def free_loopback_port() -> int:
@@ -255,8 +285,13 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, timeout: float,
                       "choose, given with --token-env VAR")
     if writable and not token:
         token = secrets.token_urlsafe(24)
+    damaged = changed_store_files(folder)
+    if damaged:
+        raise CorruptStore(f"the store is corrupt: {len(damaged)} file(s) differ from the build; "
+                           "rebuild it with `sensekg build --force`", path=store)
     sock = bind_socket(host, port)
     lock = hold_shared(folder)
+    isolation = private_network()
     log_file = log_file or Path(os.environ.get("TMPDIR", "/tmp")) / f"sensekg-serve-{port}.log"
     setup_log(log_file)
     supervisor = Supervisor(store, writable, timeout, memory_gib)
@@ -272,6 +307,9 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, timeout: float,
             say(f"Writes need the header: Authorization: Bearer {token}")
         if not loopback:
             say(f"Warning: listening on {host}, reachable from other machines; there is no TLS.")
+        if isolation:
+            say(f"Warning: the SPARQL child could not get a private network ({isolation}); its internal "
+                f"port {supervisor.port} is reachable from this machine, without the front's guards.")
         say(f"Log: {log_file}. Press Ctrl-C to stop.")
         config = uvicorn.Config(app, log_level="warning", http=GuardedH11Protocol, timeout_keep_alive=IDLE_TIMEOUT,
                                 limit_concurrency=MAX_CONNECTIONS, lifespan="off")

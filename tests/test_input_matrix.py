@@ -9,6 +9,7 @@ words the message must contain. Commands that do not read an input are not paire
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -238,7 +239,24 @@ def _not_utf8(tmp: Path) -> str:
     return str(path)
 
 
+def _fifo(tmp: Path) -> str:
+    os.mkfifo(tmp / "pipe")
+    return str(tmp / "pipe")
+
+
+def _nested(tmp: Path) -> str:
+    path = tmp / "nested.rq"
+    path.write_text("SELECT * WHERE " + "{" * 100_000 + "}" * 100_000, encoding="utf-8")
+    return str(path)
+
+
 OPTION_FAULTS = [
+    ("export to a pipe", lambda t, g: ["export", "--graph", g, "--format", "nt", "-o", _fifo(t)],
+     ["not a regular file"]),
+    ("query nested too deep", lambda t, g: ["sparql", _nested(t), "--graph", g], ["crashed", "simplify"]),
+    ("push URL malformed", lambda t, g: ["push", "http://[::1", "--graph", g], ["malformed"]),
+    ("LOAD without --allow-service", lambda t, g: ["sparql", "LOAD <http://127.0.0.1:9/x.ttl>", "--writable",
+                                                   "--graph", g], ["LOAD", "--allow-service"]),
     ("timeout inf", lambda t, g: ["sparql", "SELECT 1 {}", "--timeout", "inf", "--graph", g], ["--timeout", "inf"]),
     ("timeout nan", lambda t, g: ["query", "run", "people", "--timeout", "nan", "--graph", g], ["--timeout", "nan"]),
     ("memory nan", lambda t, g: ["why", "SenseAuto", "--max-memory", "nan", "--graph", g], ["--max-memory"]),
@@ -300,3 +318,30 @@ def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_pat
     assert "No space left on device" in result.output
     assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if "sensekg-staging" in p.name] == []
+
+
+def test_build_is_not_up_to_date_when_the_manifest_or_a_data_file_kind_changed(runner, tmp_path, built, reports_copy,
+                                                                               data_copy):
+    """A changed reports.toml, or a folder named like a data file, used to leave the build 'up to date'."""
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    info = out / "build-info.json"
+    import json
+
+    from sensekg.graph.build import inputs_digest
+
+    recorded = json.loads(info.read_text())
+    recorded["inputs"] = inputs_digest(data_copy)
+    info.write_text(json.dumps(recorded))
+    same = runner.invoke(main, ["build", "--out", str(out), "--reports", str(reports_copy), "--data", str(data_copy)])
+    assert same.exit_code == 0 and "up to date" in same.output, same.output
+    manifest = reports_copy / "reports.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace("2024 Sustainability Report", "Renamed"),
+                        encoding="utf-8")
+    changed = runner.invoke(main, ["build", "-q", "--out", str(out), "--reports", str(reports_copy),
+                                   "--data", str(data_copy)])
+    assert changed.exit_code == 0 and "up to date" not in changed.output, changed.output
+    (data_copy / "entities" / "x.toml").mkdir()
+    broken = runner.invoke(main, ["build", "-q", "--out", str(out), "--reports", str(reports_copy),
+                                  "--data", str(data_copy)])
+    assert broken.exit_code == 2 and "x.toml" in broken.output, broken.output

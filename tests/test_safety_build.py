@@ -83,8 +83,20 @@ def symlink_to_folder(tmp: Path) -> str:
     return "link"
 
 
+def symlink_to_an_empty_folder(tmp: Path) -> str:
+    (tmp / "empty").mkdir()
+    (tmp / "link").symlink_to(tmp / "empty")
+    return "link"
+
+
+def dangling_symlink(tmp: Path) -> str:
+    (tmp / "link").symlink_to(tmp / "nowhere")
+    return "link"
+
+
 REFUSED: list[Callable[[Path], str]] = [users_folder, users_file, current_folder, empty_string, parent_folder,
-                                        build_with_a_users_file, forged_marker, symlink_to_folder]
+                                        build_with_a_users_file, forged_marker, symlink_to_folder,
+                                        symlink_to_an_empty_folder, dangling_symlink]
 
 
 @pytest.mark.parametrize("target", REFUSED, ids=[t.__name__ for t in REFUSED])
@@ -99,6 +111,27 @@ def test_build_refuses_a_target_it_did_not_make(runner, tmp_path, monkeypatch, t
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sensekg: error:"), result.output
     assert snapshot(tmp_path) == before, "a refused build touched the user's files"
+
+
+def test_build_refuses_a_build_whose_store_holds_files_of_the_users(runner, tmp_path, built):
+    out = tmp_path / "b"
+    shutil.copytree(built[1], out)
+    (out / "store" / "mysub").mkdir()
+    (out / "store" / "mysub" / "keep.txt").write_text("mine\n")
+    (out / "store" / "NOTES").write_text("mine\n")
+    before = snapshot(tmp_path)
+    result = runner.invoke(main, ["build", "-q", "--force", "--out", str(out)])
+    assert result.exit_code == 2 and "sensekg replaces only folders it built" in result.output, result.output
+    assert snapshot(tmp_path) == before
+
+
+def test_a_lock_path_that_is_not_a_file_is_named(runner, tmp_path, built):
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    (tmp_path / ".build.sensekg-lock").mkdir()
+    result = runner.invoke(main, ["build", "-q", "--force", "--out", str(out)])
+    assert result.exit_code == 2
+    assert ".build.sensekg-lock" in result.output and "another sensekg process" not in result.output
 
 
 def test_build_refuses_the_reports_and_the_data_folders(runner, tmp_path, reports_copy, data_copy):
@@ -137,10 +170,22 @@ def test_a_users_build_old_is_never_touched(runner, tmp_path, built):
     shutil.copytree(built[1], out)
     shutil.copytree(built[1], tmp_path / "build.old")
     (tmp_path / ".build.tmp-1-x").mkdir()  # a name the first version used for its staging
+    for name in (".build.sensekg-swap-mine", ".build.sensekg-staging-mine", ".build.sensekg-swap-99999999"):
+        (tmp_path / name).mkdir()  # names like sensekg's own, but not made by it (no marker, no build)
+        (tmp_path / name / "keep.txt").write_text("mine\n")
     before = snapshot(tmp_path)
     for args in (["stats"], ["query", "run", "certifications", "--param", "entity=SenseAuto"], ["search", "Sense"]):
         result = runner.invoke(main, [*args, "--graph", str(out)])
         assert result.exit_code == 0, result.output
+    assert snapshot(tmp_path) == before
+
+
+def test_a_users_folder_with_a_swap_name_is_not_put_in_place(runner, tmp_path):
+    (tmp_path / ".build.sensekg-swap-12345").mkdir()
+    (tmp_path / ".build.sensekg-swap-12345" / "keep.txt").write_text("mine\n")
+    before = snapshot(tmp_path)
+    result = runner.invoke(main, ["stats", "--graph", str(tmp_path / "build")])
+    assert result.exit_code == 2 and "no built graph here" in result.output
     assert snapshot(tmp_path) == before
 
 
@@ -159,6 +204,7 @@ def test_readers_finish_what_a_dead_build_left(runner, tmp_path, built):
     staging folder; no process holds the lock, so the next reader restores and clears them."""
     shutil.copytree(built[1], tmp_path / f".build.sensekg-swap-{2 ** 22 + 17}")
     (tmp_path / f".build.sensekg-staging-{2 ** 22 + 17}-abc").mkdir()
+    (tmp_path / f".build.sensekg-staging-{2 ** 22 + 17}-abc" / ".sensekg-staging").touch()
     result = runner.invoke(main, ["stats", "--graph", str(tmp_path / "build")])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == [".build.sensekg-lock", "build"]

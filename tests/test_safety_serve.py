@@ -338,3 +338,51 @@ def test_the_child_dies_with_a_killed_serve(built, tmp_path):
     while not gone(pid):
         assert time.monotonic() < deadline, "the Oxigraph child outlived its killed parent"
         time.sleep(0.1)
+
+
+# -- what the second hostile test found ---------------------------------------------------------
+
+def test_a_second_content_type_cannot_smuggle_a_service_call(readonly):
+    target = Listener()
+    try:
+        encoded = "query=SELECT%20*%20WHERE%20%7B%20%53ERVICE%20%3C" + target.url.replace(":", "%3A").replace(
+            "/", "%2F") + "%3E%20%7B%3Fs%20%3Fp%20%3Fo%7D%20%7D"
+        answer = httpx.post(f"{readonly.url}/query", content=encoded.encode(),
+                            headers=[("Content-Type", "text/plain"),
+                                     ("Content-Type", "application/x-www-form-urlencoded")])
+        assert answer.status_code == 400
+        single = httpx.post(f"{readonly.url}/query", content=encoded.encode(),
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert single.status_code == 403
+        time.sleep(0.3)
+        assert target.hits == 0
+    finally:
+        target.close()
+
+
+def test_load_is_refused_like_service(writable):
+    target = Listener()
+    try:
+        answer = httpx.post(f"{writable.url}/update", content=f"LOAD SILENT <{target.url}>".encode(),
+                            headers={"Authorization": f"Bearer {writable.token}",
+                                     "Content-Type": "application/sparql-update"})
+        assert answer.status_code == 403 and "LOAD" in answer.json()["error"]
+        time.sleep(0.3)
+        assert target.hits == 0
+    finally:
+        target.close()
+
+
+def test_the_childs_internal_port_is_out_of_reach(writable):
+    """The child listens in a network namespace of the front's own: nothing else can post to it."""
+    assert not any("private network" in line for line in writable.lines), writable.lines
+    port = int(re.findall(r"Listening for requests at http://127\.0\.0\.1:(\d+)", writable.log.read_text())[-1])
+    with pytest.raises(httpx.HTTPError):
+        httpx.post(f"http://127.0.0.1:{port}/update", data={"update": "DROP ALL"}, timeout=3)
+
+
+def test_a_query_cancelled_while_streaming_is_504_not_200(readonly):
+    query = "SELECT (GROUP_CONCAT(STR(?o)) AS ?x) WHERE { ?s ?p ?o . ?s2 ?p2 ?o2 }"
+    for accept in ("application/sparql-results+json", "text/csv"):
+        answer = httpx.get(f"{readonly.url}/query", params={"query": query}, headers={"Accept": accept}, timeout=60)
+        assert answer.status_code == 504, (accept, answer.status_code, answer.text[-200:])
