@@ -154,3 +154,10 @@ def test_hnte_subsidiaries_pay_the_15_percent_rate(store):
     for subsidiary in ("beijing-sensetime", "shenzhen-tetras-ai"):
         assert figure(store, "preferential-income-tax-rate", "FY2024", subject=subsidiary)[:2] == (Decimal("15"), "%")
         assert figure(store, "preferential-income-tax-rate", "H1 2025", subject=subsidiary)[0] == Decimal("15")
+
+
+def test_loss_per_share_is_in_rmb_not_thousands(store):
+    """The income statement's caption says RMB'000, but its per-share row says "(RMB)" (issue 13)."""
+    value, unit, normalized, cites = figure(store, "basic-and-diluted-loss-per-share", "FY2024")
+    assert (value, unit, normalized) == (Decimal("-0.13"), "RMB", Decimal("-0.13"))
+    assert "annual-results-2024:497" in cites

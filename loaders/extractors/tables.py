@@ -110,6 +110,17 @@ def _has_values(row: Row, columns: Iterable[Column]) -> bool:
     return any(c.cell < len(row.cells) and row.cells[c.cell].strip() for c in columns)
 
 
+# a row that states its own currency, e.g. "Basic and diluted loss per share (RMB)" in a table
+# whose caption says RMB'000: the per-share figure is in RMB, not thousands of it
+_ROW_CURRENCY = re.compile(r"\((RMB|HK\$|US\$)\)\s*$")
+
+
+def row_unit(printed: str, table_unit: str) -> str:
+    """The unit of a row: its own currency marker where its printed label has one, else the table's."""
+    marker = _ROW_CURRENCY.search(re.sub(r"<[^<>]*>", "", printed))
+    return marker.group(1) if marker and table_unit.startswith(marker.group(1)) else table_unit
+
+
 def repaired_rows(rows: Iterable[Row], columns: tuple[Column, ...]) -> Iterable[tuple[Row, str, str | None]]:
     """Rows with their label, mending labels the PDF conversion broke.
 
@@ -210,7 +221,7 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
             label_cite = None if segment else Citation(spec.report, row.line, printed)
             readings.append(Reading(
                 subject=spec.subject, measure=measure, period=period(column.period), value=value,
-                unit=column.unit, citations=citations, origin=f"table {spec.id} ({spec.where})",
+                unit=row_unit(row.cells[0], column.unit), citations=citations, origin=f"table {spec.id} ({spec.where})",
                 segment=segment, baseline=column.baseline, table=spec.id,
                 period_citations=(column.citation,),
                 label_citation=label_cite if label_cite and label_cite.anchor in document.line(row.line)
