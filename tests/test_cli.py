@@ -205,3 +205,14 @@ def test_build_is_a_no_op_when_nothing_changed_unless_forced(runner, tmp_path, b
     assert digest(out) == before
     forced = runner.invoke(main, ["build", "--out", str(out), "-q", "--force"])
     assert forced.exit_code == 0 and "Built" in forced.output
+
+
+def test_every_command_is_reachable_as_a_module():
+    """`main()` used to run above the `diff` command, so `python -m sensekg.graph.cli diff` said
+    "No such command" (issue 17)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "sensekg.graph.cli", "diff", "--help"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and "OLD NEW" in done.stdout, done.stderr
