@@ -108,14 +108,26 @@ def hold_shared(out: Path) -> int:
     return handle
 
 
+def in_use(folder: Path) -> InUse:
+    """The error for a build folder that another sensekg process holds."""
+    return InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
+                 "wait for it or stop it, then try again", path=folder)
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """Whether a store error is RocksDB finding damaged files. pyoxigraph raises a plain OSError
+    or RuntimeError for it, so its words are all there is to go by; this is the one place that
+    reads them."""
+    return isinstance(exc, OSError | RuntimeError) and "Corruption" in str(exc)
+
+
 def check_free(out: Path) -> None:
     """Refuse at once when another sensekg process (a build, or ``serve``) holds ``out``."""
     if not out.parent.is_dir():
         return
     with folder_lock(out.absolute()) as locked:
         if not locked:
-            raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
-                        "wait for it or stop it, then build again", path=out)
+            raise in_use(out)
 
 
 def recover(out: Path) -> None:
@@ -216,8 +228,7 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
     lock, staging_prefix, swap_prefix = _names(out)
     with folder_lock(out) as locked:
         if not locked:
-            raise InUse("another sensekg process is using this build folder (a build, or `sensekg serve`); "
-                        "wait for it or stop it, then build again", path=out)
+            raise in_use(out)
         staging = Path(tempfile.mkdtemp(prefix=f"{staging_prefix}{os.getpid()}-", dir=out.parent))
         (staging / STAGING_MARK).touch()  # so that recovery knows this folder for one of its own
         aside = out.parent / f"{swap_prefix}{os.getpid()}"

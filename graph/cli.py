@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from sensekg.loaders.errors import CorruptStore, InputError, InUse, QueryTimeout, QueryTooLarge, SensekgError
+from sensekg.loaders.errors import CorruptStore, InputError, QueryTimeout, QueryTooLarge, SensekgError
 
-from .buildio import STORE, changed_store_files, load_quads, open_store, store_folder
+from .buildio import STORE, changed_store_files, is_corruption, load_quads, open_store, store_folder
 from .isolate import DEFAULT_MEMORY_GIB
 
 DEFAULT_BUILD = Path("build")
@@ -224,7 +224,7 @@ def validate(graph_dir: Path, jobs: int | None) -> None:
     try:
         report = validate_store(store, jobs=jobs, progress=progress)
     except (OSError, RuntimeError) as exc:  # RocksDB's damaged blocks, here or in a worker
-        if changed_store_files(store_folder(graph_dir)) or "orrupt" in str(exc):
+        if changed_store_files(store_folder(graph_dir)) or is_corruption(exc):
             raise CorruptStore(f"the store is corrupt ({exc}); rebuild it with `sensekg build --force`",
                                path=store_folder(graph_dir) / STORE) from None
         raise
@@ -302,7 +302,7 @@ def _apply_update(folder: Path, text: str) -> tuple[int, int]:
 
 def _update(graph_dir: Path, text: str, timeout: float, max_memory: float) -> None:
     """Apply an update to the build's store, alone: a server or a build using the folder refuses it."""
-    from .buildio import folder_lock, forget_store_digests
+    from .buildio import folder_lock, forget_store_digests, in_use
     from .isolate import isolated
 
     folder = store_folder(graph_dir)
@@ -310,8 +310,7 @@ def _update(graph_dir: Path, text: str, timeout: float, max_memory: float) -> No
         raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
     with folder_lock(folder.absolute()) as locked:
         if not locked:
-            raise InUse("another sensekg process (a build, or `sensekg serve`) is using this build; "
-                        "stop it before updating the store", path=folder)
+            raise in_use(folder)
         forget_store_digests(folder)
         before, after = isolated(_apply_update, folder, text, timeout=timeout, memory_gib=max_memory,
                                  what="the update")
@@ -521,13 +520,10 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
 def serve(graph_dir: Path, host: str, port: int, writable: bool, token_env: str | None, origins: tuple[str, ...],
           allow_service: bool, timeout: float, max_memory: float, log_file: Path | None) -> None:
     """Serve the graph: SPARQL at /query, the saved queries at /api/queries, on one port."""
+    from .remote import secret_from
     from .serve import serve as run_server
 
-    token = None
-    if token_env:
-        token = os.environ.get(token_env)
-        if not token:
-            raise InputError(f"--token-env {token_env}: the environment has no such variable, or it is empty")
+    token = secret_from(token_env, "--token-env")
     run_server(graph_dir, host, port, writable, timeout, click.echo, memory_gib=max_memory, token=token,
                allow_service=allow_service, allowed_origins=origins, log_file=log_file)
 
@@ -544,11 +540,11 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, token_env: str 
 def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None, user: str | None,
          password_env: str | None, timeout: float) -> None:
     """Upload every named graph to a SPARQL 1.1 triple store (one idempotent PUT each) and compare counts."""
-    from .remote import Endpoint, check_url, password_from
+    from .remote import Endpoint, check_url, secret_from
     from .remote import push as do_push
 
     base = check_url(url).rstrip("/")  # a bad URL is named as given, before the build is read
-    password = password_from(password_env)
+    password = secret_from(password_env, "--password-env")
     quads = load_quads(graph_dir)
     counts = do_push(quads, Endpoint(gsp or f"{base}/store", user, password, timeout),
                      Endpoint(query_endpoint or f"{base}/query", user, password, timeout), _progress)

@@ -20,6 +20,7 @@ import signal
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from sensekg.graph.buildio import is_corruption
 from sensekg.loaders.errors import CorruptStore, InputError, QueryTimeout, QueryTooLarge, SensekgError
 
 T = TypeVar("T")
@@ -41,9 +42,9 @@ def _child(send, memory: int | None, func: Callable[..., Any], args: tuple) -> N
         outcome = (False, QueryTooLarge("ran out of memory"))
     except SensekgError as exc:
         outcome = (False, exc)
-    except OSError as exc:  # what pyoxigraph raises when RocksDB finds damaged blocks
+    except (OSError, RuntimeError) as exc:
         outcome = (False, CorruptStore(f"the store could not be read ({exc}); rebuild it with "
-                                       "`sensekg build --force`") if "orrupt" in str(exc) else exc)
+                                       "`sensekg build --force`") if is_corruption(exc) else exc)
     except BaseException as exc:  # noqa: BLE001 - handed to the parent, which re-raises it
         outcome = (False, exc)
     try:

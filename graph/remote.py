@@ -250,11 +250,12 @@ class RemoteStore:
                                     f"({reason}): {start!r}") from None
 
 
-def password_from(variable: str | None) -> str | None:
+def secret_from(variable: str | None, option: str) -> str | None:
+    """The value of the environment variable an option names (secrets stay off the command line)."""
     if variable is None:
         return None
-    if variable not in os.environ:
-        raise InputError(f"--password-env {variable}: the environment has no such variable")
+    if not os.environ.get(variable):
+        raise InputError(f"{option} {variable}: the environment has no such variable, or it is empty")
     return os.environ[variable]
 
 
