@@ -7,7 +7,7 @@ A PDF conversion that lost its line breaks leaves a whole section on one line. E
 line is put into a one-report corpus as prose, as a table row (label and figure cells), as a
 heading and as list items, and goes through the reader (headings, tables, list items) and
 every extractor (narrative figures, HNTE certifications, a table specification over the
-row). Kinds:
+row, the generic table reader). Kinds:
 
 - ``words``: "RMB", then one run of words without digits or punctuation ("Our revenue ...
   increased ... Beijing ...") and "qualified as HNTE" at the end: the worst case for rules
@@ -35,7 +35,8 @@ from pathlib import Path
 
 from sensekg.loaders.extractors.certifications import extract_hnte_status
 from sensekg.loaders.extractors.narrative import extract_narrative_readings
-from sensekg.loaders.extractors.tables import Column, TableSpec, read_table
+from sensekg.loaders.extractors.tablereader import read_generic
+from sensekg.loaders.extractors.tables import Column, TableSpec, continued_tables, read_table
 from sensekg.loaders.facts import Citation
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import Corpus, Document, ReportSpec, locate_reports
@@ -71,6 +72,9 @@ def extract_all(document: Document, registry) -> int:
     found += len(extract_narrative_readings(corpus, registry)[0])
     found += len(list(extract_hnte_status(corpus, registry)))
     readings, skipped = read_table(corpus, registry, table_spec(document.id))
+    for table in continued_tables(document):  # the generic table reader over the same rows
+        result = read_generic(document, table, registry, "sensetime")
+        found += len(result.readings) + len(result.skipped)
     return found + len(readings) + len(skipped)
 
 

@@ -36,6 +36,7 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list = field(default_factory=list)
+    readings: list = field(default_factory=list)  # every figure read, before merging into observations
 
     @cached_property
     def ox_quads(self) -> list[ox.Quad]:
@@ -66,7 +67,8 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
         quads = assemble(corpus, facts, evidence, data)
-    return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry))
+    return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry),
+                       extraction.readings)
 
 
 def inputs_digest(data: Path | None = None) -> str:
@@ -155,8 +157,37 @@ def _qname(iri: str) -> str:
     return iri
 
 
-def skipped_summary(skipped: list[Skipped]) -> Counter:
-    return Counter(("repaired" if s.reason.startswith("repaired") else "skipped", s.table) for s in skipped)
+def table_summary(result: BuildResult, shown: int = 12) -> list[str]:
+    """What the table reader did, for the build summary: tables read by rule and by override,
+    the tables and rows it skipped with their reasons and lines, and the measures it named after
+    printed labels, for a curator to review."""
+    tables = {r.table for r in result.readings if r.table}
+    by_rule = {t for t in tables if ":" in t}
+    figures = sum(1 for r in result.readings if r.table)
+    lines = [f"tables: {len(by_rule)} read by rule, {len(tables - by_rule)} by an override in tables.toml; "
+             f"{figures} figures"]
+    whole = [s for s in result.skipped if s.reason.startswith("table skipped")]
+    if whole:
+        lines.append(f"  tables skipped ({len(whole)}):")
+        lines += [f"    {s.report}:{s.line}  {s.reason[len('table skipped: '):]}" for s in whole]
+    for kind, rows in (("rows skipped", [s for s in result.skipped if not s.reason.startswith(("table skipped",
+                                                                                               "repaired"))]),
+                       ("rows repaired", [s for s in result.skipped if s.reason.startswith("repaired")])):
+        if not rows:
+            continue
+        lines.append(f"  {kind} ({len(rows)}), by reason:")
+        reasons: dict[str, list[Skipped]] = {}
+        for s in rows:
+            reasons.setdefault(s.reason.split(": ")[0] if kind == "rows skipped" else s.reason, []).append(s)
+        for reason, found in sorted(reasons.items(), key=lambda kv: -len(kv[1])):
+            where = ", ".join(f"{s.report}:{s.line}" for s in found[:4]) + (", …" if len(found) > 4 else "")
+            lines.append(f"    {len(found):4d}  {reason}  ({where})")
+    named = sorted({r.measure.label for r in result.readings if not r.measure.curated})
+    if named:
+        lines.append(f"  measures named after printed labels, not in measures.toml ({len(named)}; review them, "
+                     "and give a label that names a known measure an `alt` there): "
+                     + "; ".join(named[:shown]) + ("; …" if len(named) > shown else ""))
+    return lines
 
 
 def per_report(quads: Iterable[ox.Quad]) -> tuple[dict[str, Counter], dict[str, Counter]]:

@@ -18,17 +18,18 @@ from decimal import Decimal
 import pyoxigraph as ox
 
 OBSERVATIONS = """
-SELECT ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline
+SELECT ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline ?bound
        (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS ?cites)
 WHERE {
   ?o a sk:Observation ; sk:measure ?measure ; sk:observedSubject ?subject ; sk:periodLabel ?period ;
      sk:value ?value ; sk:unit ?unit ; sk:normalizedValue ?normalized .
   OPTIONAL { ?o sk:segment ?segment }
   OPTIONAL { ?o sk:baselinePeriod ?baseline }
+  OPTIONAL { ?o sk:bound ?bound }
   ?e rdf:subject ?o ; rdf:predicate sk:value ; prov:wasDerivedFrom ?r ; sk:line ?line .
   BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?cite)
 }
-GROUP BY ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline
+GROUP BY ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline ?bound
 """
 MEASURE = "https://w3id.org/sensekg/measure/"
 
@@ -45,6 +46,7 @@ class Obs:
     normalized: Decimal
     baseline: str | None
     cites: str
+    bound: str | None = None  # "upper" or "lower": the report gives a ceiling or a floor, not a value
 
     @property
     def step(self) -> Decimal:
@@ -66,11 +68,12 @@ def observations(store: ox.Store) -> list[Obs]:
 
     _, rows = select(store, OBSERVATIONS)
     found = []
-    for node, measure, subject, period, segment, value, unit, normalized, baseline, cites in rows:
+    for node, measure, subject, period, segment, value, unit, normalized, baseline, bound, cites in rows:
         found.append(Obs(
             str(node), str(measure)[len(MEASURE):], str(subject).rsplit("/", 1)[-1], str(period),
             str(segment).rsplit("/", 1)[-1] if segment else None, Decimal(str(value)), str(unit),
-            Decimal(str(normalized)), str(baseline) if baseline else None, str(cites)))
+            Decimal(str(normalized)), str(baseline) if baseline else None, str(cites),
+            str(bound) if bound else None))
     return found
 
 
@@ -96,14 +99,18 @@ def check(store: ox.Store) -> CheckReport:
 
 
 def _one(index, measure, subject, period, segment=None, baseline=None) -> Obs | None:
-    found = index.get((measure, subject, period, segment, baseline))
+    found = [o for o in index.get((measure, subject, period, segment, baseline), []) if not o.bound]
     return min(found, key=lambda o: o.step) if found else None
 
 
 def _conflicts(index) -> tuple[list[Finding], int]:
     findings = []
     for (measure, subject, period, segment, _), found in index.items():
-        if len(found) > 1:
+        exact = [o for o in found if not o.bound]
+        broken = [b for b in found if b.bound for o in exact
+                  if (b.bound == "lower" and o.normalized < b.normalized - o.step - b.step)
+                  or (b.bound == "upper" and o.normalized > b.normalized + o.step + b.step)]
+        if len(exact) > 1 or broken:
             values = ", ".join(f"{o.value} {o.unit} ({o.cites})" for o in found)
             where = f"{measure} of {subject} for {period}" + (f", {segment}" if segment else "")
             findings.append(Finding("conflict", f"{where} has {len(found)} values: {values}",

@@ -158,7 +158,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.reports import MANIFEST, load_manifest, locate_reports, sha256_of
 
-    from .build import build_dataset, inputs_digest, skipped_summary, summarize, write_outputs
+    from .build import build_dataset, inputs_digest, summarize, table_summary, write_outputs
     from .buildio import STORE, TRIG, check_free, check_replaceable, is_build, read_info
 
     folder = locate_reports(reports)
@@ -181,12 +181,9 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
     _print_summary(summarize(result.ox_quads))
-    rows = skipped_summary(result.skipped)
-    if rows:
-        click.echo(f"\ntable rows skipped or repaired ({sum(rows.values())}; "
-                   "see `sensekg check` for each line):")
-        for (kind, table), count in sorted(rows.items()):
-            click.echo(f"  {count:6d}  {kind:8s}  {table}")
+    click.echo("")
+    for line in table_summary(result):
+        click.echo(line)
     if result.duplicates:
         click.echo(f"\nsuspected duplicates ({len(result.duplicates)}): labels that differ only in case, "
                    "punctuation or a legal suffix; merge them, or list each under the other's `distinct`")

@@ -77,7 +77,7 @@ def unit_base(unit: str) -> tuple[str, Decimal]:
     return UNITS.get(unit, (unit, Decimal(1)))
 
 
-_NIL = {"", "-", "–", "—", "_", "N.A.", "N/A", "n/a", "nil", "Nil"}
+_NIL = {"", "-", "–", "—", "_", "/", "N.A.", "N/A", "n/a", "nil", "Nil"}
 _DOTTED_THOUSANDS = re.compile(r"^\(?\d{1,3}(?:\.\d{3}){2,}\)?$")
 # [\d,]*\.?\d+ without two quantifiers over the digits (quadratic on a long cell of digits):
 # digits and commas, then a point and digits, or ending in a digit.
@@ -134,6 +134,7 @@ class Measure:
     definition: str | None
     aliases: tuple[str, ...]
     curated: bool = False
+    sign: str | None = None  # "expense": values are amounts of expense, stored positive
 
     @property
     def iri(self) -> URIRef:
@@ -156,7 +157,7 @@ def curated_measures(folder: Path | None = None) -> dict[str, Measure]:
     by_key: dict[str, Measure] = {}
     for measure_id, body in data.items():
         measure = Measure(measure_id, body["label"], body.get("definition"), tuple(body.get("alt", [])),
-                          curated=True)
+                          curated=True, sign=body.get("sign"))
         for name in (measure.label, *measure.aliases):
             key = label_key(name)
             if key in by_key and by_key[key].id != measure_id:
@@ -170,6 +171,14 @@ def measure_for(label: str, folder: Path | None = None) -> Measure:
     """The curated measure a printed label names, else a measure named after the label."""
     found = curated_measures(folder).get(label_key(label))
     return found or Measure(slug(label), label, None, ())
+
+
+def change_measure(base: Measure, folder: Path | None = None) -> Measure:
+    """The year-over-year change of a measure: ``<id>-year-over-year-change``, so that a change
+    printed beside "Finance income – net" and one in prose of "net finance income" are one."""
+    label = f"{base.label}, year-over-year change"
+    found = curated_measures(folder).get(label_key(label))
+    return found or Measure(f"{base.id}-year-over-year-change"[:80], label, None, ())
 
 
 # --- readings to facts ------------------------------------------------------------------
@@ -190,6 +199,8 @@ class Reading:
     table: str | None = None
     label_citation: Citation | None = None  # where the row label (the measure's name) is printed
     period_citations: tuple[Citation, ...] = ()  # the lines that state the period (table headers)
+    restated: bool = False  # printed under a "(Restated)" column head
+    bound: str | None = None  # "upper" ("within 1.285") or "lower" ("more than 2,400"): not an exact value
 
     @property
     def key(self) -> tuple:
@@ -201,14 +212,14 @@ class Reading:
         return self.value * scale, base, precision(self.value, scale)
 
 
-def _agrees(a: Reading, b: Reading) -> bool:
+def agrees(a: Reading, b: Reading) -> bool:
     """Two printings of one figure: equal to the coarser printed precision.
 
     Signs are compared as magnitudes: a statement prints an expense as a deduction,
     "(1,510,855)", where the prose says "RMB1,510.9 million"; that is one figure.
     """
     (va, ua, pa), (vb, ub, pb) = a.normalized, b.normalized
-    if ua != ub:
+    if ua != ub or a.bound != b.bound:
         return False
     return abs(abs(va) - abs(vb)) <= max(pa, pb) / 2 + min(pa, pb) / 2
 
@@ -219,7 +230,7 @@ def observation_facts(readings: list[Reading]) -> list[Fact]:
     for reading in readings:
         clusters = groups[reading.key]
         for cluster in clusters:
-            if _agrees(cluster[0], reading):
+            if agrees(cluster[0], reading):
                 cluster.append(reading)
                 break
         else:
@@ -282,6 +293,9 @@ def _node_id(key: tuple, number: int) -> str:
 def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
     best = min(cluster, key=lambda r: r.normalized[2])  # the most precise printing
     value, base, _ = best.normalized
+    printed = best.value
+    if best.measure.sign == "expense":  # one sign, however the report printed it (see measures.toml)
+        value, printed = abs(value), abs(printed)
     citations = tuple(dict.fromkeys(c for r in cluster for c in r.citations))
     period_citations = citations + tuple(dict.fromkeys(c for r in cluster for c in r.period_citations))
     origin = best.origin
@@ -295,7 +309,7 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         (RDFS.label, Literal(label)),
         (SK.observedSubject, Ref(best.subject)),
         (SK.measure, measure.iri),
-        (SK.value, Literal(best.value, datatype=XSD.decimal)),
+        (SK.value, Literal(printed, datatype=XSD.decimal)),
         (SK.unit, Literal(best.unit)),
         (SK.normalizedValue, Literal(value.normalize() if value == value.to_integral() else value,
                                      datatype=XSD.decimal)),
@@ -309,6 +323,10 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         dated.append((SK.periodEnd, Literal(period_.end.isoformat(), datatype=XSD.date)))
     if best.segment:
         pairs.append((SK.segment, Ref(best.segment)))
+    if any(r.restated for r in cluster):
+        pairs.append((SK.restated, Literal(True)))
+    if best.bound:
+        pairs.append((SK.bound, Literal(best.bound)))
     if best.baseline:
         dated.append((SK.baselinePeriod, Literal(best.baseline)))
     for table in sorted({r.table for r in cluster if r.table}):

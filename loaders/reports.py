@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
 
 from . import schema
@@ -152,6 +153,27 @@ def clean_text(raw: str) -> str:
     return " ".join(text.split())
 
 
+_TR = re.compile(r"<tr\b[^>]*>(.*?)(?:</tr>|(?=<tr\b)|$)", re.S | re.I)
+_CELL = re.compile(r"<t[dh]\b([^>]*)>(.*?)(?:</t[dh]>|(?=<t[dh]\b)|$)", re.S | re.I)
+_SPAN = re.compile(r"colspan\s*=\s*[\"']?(\d{1,2})", re.I)
+
+
+def _html_rows(raw: str) -> list[tuple[str, ...]]:
+    """The rows of the HTML table cells on a line; a ``colspan`` cell is followed by blank cells,
+    as a TAB-separated head leaves them. Bounded: at most 1,000 rows and 100 cells a row."""
+    rows = []
+    raw = raw[: raw.rfind(">") + 1]  # past the last ">", a "<tr" would scan to the end for nothing
+    for match in islice(_TR.finditer(raw), 1000):
+        cells: list[str] = []
+        for cell in islice(_CELL.finditer(match.group(1)), 100):
+            cells.append(clean_text(cell.group(2)))
+            span = _SPAN.search(cell.group(1))
+            cells += [""] * (min(int(span.group(1)), 20) - 1 if span else 0)
+        if cells:
+            rows.append(tuple(cells))
+    return rows
+
+
 def _li_texts(raw: str) -> list[str]:
     """``_LI.findall(raw)`` in linear time.
 
@@ -227,14 +249,31 @@ class Document:
 
     @cached_property
     def tables(self) -> list[Table]:
+        """Runs of TAB-separated lines, and HTML ``<table>`` fragments (a ``<tr>`` is a row, its
+        ``<td>``/``<th>`` the cells; a table written on one line gives rows that share that line)."""
         tables, rows = [], []
+        in_html = False
         for number, raw in self.numbered():
-            if "\t" in raw:
+            if "<tr" in raw or (in_html and "<t" in raw):
+                html_rows = _html_rows(raw)
+                if html_rows:
+                    if rows and not in_html:
+                        tables.append(Table(rows[0].line, tuple(rows)))
+                        rows = []
+                    in_html = "</table" not in raw
+                    rows += [Row(number, cells) for cells in html_rows]
+                    if not in_html:
+                        tables.append(Table(rows[0].line, tuple(rows)))
+                        rows = []
+                    continue
+            if "\t" in raw and not in_html:
                 rows.append(Row(number, tuple(clean_text(cell) for cell in raw.split("\t"))))
                 continue
-            if rows:
+            if "</table" in raw:
+                in_html = False
+            if rows and (not in_html or not raw.strip()):
                 tables.append(Table(rows[0].line, tuple(rows)))
-                rows = []
+                rows, in_html = [], False
         if rows:
             tables.append(Table(rows[0].line, tuple(rows)))
         return tables

@@ -296,7 +296,8 @@ REPORT_SHAPE = {
     "note": Field(TEXT),
 }
 NAMES = list_of(TEXT, "a list of names")
-MEASURE_SHAPE = {"label": Field(TEXT, required=True), "definition": Field(TEXT), "alt": Field(NAMES)}
+MEASURE_SHAPE = {"label": Field(TEXT, required=True), "definition": Field(TEXT), "alt": Field(NAMES),
+                 "sign": Field(one_of(("expense",), "sign convention"))}
 
 
 @cache

@@ -14,7 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..facts import Citation
-from ..observations import Reading, measure_for, parse_value, period
+from ..observations import Reading, change_measure, measure_for, parse_value, period
 from ..registry import Registry
 from ..reports import Corpus
 from .scan import Rule
@@ -105,7 +105,7 @@ def _change_readings(match: re.Match, report: str, line: int, registry: Registry
     pct = Decimal(match.group("pct")) * (1 if match.group("dir") == "increased" else -1)
     common = dict(subject="sensetime", citations=citation, origin=origin, segment=segment)
     measure = measure_for(measure_name, data)
-    change = measure_for(f"{measure_name}, year-over-year change", data)
+    change = change_measure(measure, data)
     return [
         Reading(measure=measure, period=period(now), value=parse_value(match.group("now")),
                 unit=f"RMB {match.group('now_unit')}", **common),

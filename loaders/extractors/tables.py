@@ -1,26 +1,36 @@
-"""Figures from report tables, driven by table specifications in ``data/tables.toml``.
+"""Figures from report tables: the generic reader for every table, overrides where it cannot.
 
-The reports' table headers are unreliable (the interim Financial Summary heads its H1 2025
-column "2023"), so a specification says, for each value column, its period and unit and
-cites the line that states that period. Everything else comes from the rows: the label
-names the measure (or the segment), the cell gives the value. Rows that cannot be read
-(merged labels, OCR ghosts, several figures in one cell) are skipped and counted, never
-turned into numbers.
+Every table of every report is read by :mod:`.tablereader`, by rule. ``data/tables.toml``
+holds the exceptions, each with a comment saying why:
+
+- ``[[table]]`` overrides a table whose header lies (the interim Financial Summary heads its
+  H1 2025 column "2023") or whose layout no rule reads; it says, for each value column, its
+  period and unit and cites the line that states that period, and the reader leaves that
+  table to it;
+- ``[[figure]]`` is a figure printed once, in prose or on a table row, with the measure it
+  names. On a table row it also names the row's measure: the reader's own reading of that
+  cell gives way to it.
+
+Rows that cannot be read (merged labels, OCR ghosts, several figures in one cell) are skipped
+and counted, never turned into numbers.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..datafiles import array_records, data_dir, read_toml
 from ..errors import InputError
 from ..facts import Citation
-from ..observations import NotANumber, Reading, looks_dotted, looks_numeric, measure_for, parse_value, period
+from ..observations import NotANumber, Reading, agrees, looks_dotted, looks_numeric, measure_for, parse_value, period
 from ..registry import Registry
-from ..reports import Corpus, Row
+from ..reports import Corpus, Document, Row, Table
+from .tablereader import is_figure, is_year_row, read_generic, split_block
+from .tablerules import Skipped
 
 # "(a)", "(Note 12)", "(note 3(a))" at the end of a label. Linear on any label: a match begins
 # only where a run of spaces begins, and what follows "note" is capped (a mark is short), so a
@@ -52,16 +62,6 @@ class TableSpec:
     where: str = ""
 
 
-@dataclass(frozen=True)
-class Skipped:
-    """A row the table extractor could not read, with why."""
-
-    table: str
-    report: str
-    line: int
-    reason: str
-
-
 def _tables_file(folder: Path | None) -> tuple[Path, dict, list[str]] | None:
     path = (folder or data_dir()) / "tables.toml"
     if not path.is_file():
@@ -69,12 +69,15 @@ def _tables_file(folder: Path | None) -> tuple[Path, dict, list[str]] | None:
     return (path, *read_toml(path))
 
 
-def load_specs(folder: Path | None = None, parsed=None) -> list[TableSpec]:
+def _records(folder: Path | None, parsed, name: str) -> list[tuple[dict, str]]:
+    """The ``[[name]]`` records of ``tables.toml`` (already parsed, or read from ``folder``)."""
     parsed = parsed or _tables_file(folder)
-    if parsed is None:
-        return []
+    return array_records(*parsed, name) if parsed else []
+
+
+def load_specs(folder: Path | None = None, parsed=None) -> list[TableSpec]:
     specs = []
-    for body, where in array_records(*parsed, "table"):
+    for body, where in _records(folder, parsed, "table"):
         try:
             unit = body.get("unit", "")
             measure = body.get("measure", "{row}")
@@ -232,19 +235,146 @@ def read_table(corpus: Corpus, registry: Registry, spec: TableSpec,
     return readings, skipped
 
 
+def issuer_id(document: Document, registry: Registry) -> str | None:
+    """The registry id of the company that issued the report, the subject of its figures."""
+    found = [e for e in registry.candidates(document.spec.issuer) if e.type in ("Company", "Organization")]
+    return found[0].id if len(found) == 1 else None
+
+
+def continued_tables(document: Document) -> list[Table]:
+    """The report's tables, with a table that a page break cut in two joined again: the second
+    part repeats the first part's header row a few lines further on."""
+    tables: list[Table] = []
+    for table in document.tables:
+        previous = tables[-1] if tables else None
+        if previous is not None and table.first_line - previous.last_line <= 3 \
+                and table.rows[0].cells == previous.rows[0].cells and len(table.rows) > 1 \
+                and not is_year_row(table.rows[1]) and any(is_figure(c) for c in table.rows[1].cells[1:]):
+            tables[-1] = Table(previous.first_line, previous.rows + table.rows[1:])
+            continue
+        tables.append(table)
+    return [part for table in tables for part in split_block(table)]
+
+
 def extract_table_readings(corpus: Corpus, registry: Registry,
                            data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
-    """The figures of every ``[[table]]`` and ``[[figure]]`` of ``tables.toml``, read once."""
+    """Every table of every report, read by rule except where ``tables.toml`` overrides it."""
     parsed = _tables_file(data)
-    if parsed is None:
-        return [], []
+    specs = load_specs(data, parsed) if parsed else []
+    figures = load_figures(data, parsed) if parsed else []
     readings, skipped = [], []
-    for spec in load_specs(data, parsed):
+    overridden: set[tuple[str, int]] = set()
+    for spec in specs:
         found, missed = read_table(corpus, registry, spec, data)
         readings += found
         skipped += missed
-    readings += [read_figure(corpus, registry, spec, data) for spec in load_figures(data, parsed)]
-    return readings, skipped
+        table = corpus[spec.report].table_at(spec.line)
+        overridden.add((spec.report, table.first_line))
+    figure_readings = [read_figure(corpus, registry, spec, data) for spec in figures]
+    refused = {}
+    for record in load_skips(data, parsed) if parsed else []:
+        if record.report not in corpus:
+            raise InputError(f"skip record: unknown report id {record.report!r}", path=record.where)
+        for line in record.lines:
+            corpus[record.report].line(line)  # an out-of-range line is an input error
+            refused[(record.report, line)] = record.reason
+            skipped.append(Skipped(f"skip record ({record.where})", record.report, line,
+                                   f"override: {record.reason}"))
+    named = {(c.report, c.line, abs(r.normalized[0])) for r in figure_readings for c in r.citations[:1]}
+    accounted = {(report, line) for report, line, _ in named} | set(refused)  # rows a record speaks for
+    generic: list[Reading] = []
+    headings: dict[str, str] = {}
+    for document in corpus:
+        subject = issuer_id(document, registry)
+        if subject is None:
+            skipped.append(Skipped(document.id, document.id, 1,
+                                   f"tables not read: the issuer {document.spec.issuer!r} is not in the registry"))
+            continue
+        # every line of a table an override reads, so that a part of it is not read again
+        covered = {row.line for table in document.tables if (document.id, table.first_line) in overridden
+                   for row in table.rows}
+        for table in continued_tables(document):
+            if table.first_line in covered:
+                continue
+            result = read_generic(document, table, registry, subject, data)
+            headings[f"{document.id}:{table.first_line}"] = result.heading
+            for reading in result.readings:
+                where = (reading.citations[0].report, reading.citations[0].line)
+                if (*where, abs(reading.normalized[0])) in named:
+                    continue
+                if where in refused:
+                    continue
+                generic.append(reading)
+            # a row a [[figure]] record reads is read, whatever the reader made of it
+            seen = set()
+            for entry in result.skipped:
+                if (entry.report, entry.line) in accounted or (entry.line, entry.reason) in seen:
+                    continue
+                seen.add((entry.line, entry.reason))
+                skipped.append(entry)
+    readings += figure_readings
+    order = {report: index for index, report in enumerate(corpus.ids)}
+    return readings + separate_homonyms(generic, readings, headings, data, order), skipped
+
+
+def result_name(document: Document, table: Table) -> str:
+    return f"{document.id}:{table.first_line}"
+
+
+@dataclass(frozen=True)
+class SkipRecord:
+    """``[[skip]]``: rows whose printed figures the report itself gets wrong, kept out with why."""
+
+    report: str
+    lines: tuple[int, ...]
+    reason: str
+    where: str
+
+
+def load_skips(folder: Path | None = None, parsed=None) -> list[SkipRecord]:
+    records = []
+    for body, where in _records(folder, parsed, "skip"):
+        try:
+            lines = tuple(int(n) for n in body["lines"])
+            if not body["reason"].strip():
+                raise ValueError("'reason' is empty")
+            records.append(SkipRecord(body["report"], lines, body["reason"].strip(), where))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise InputError(f"skip record: {exc}", path=where) from None
+    return records
+
+
+def separate_homonyms(generic: list[Reading], curated: list[Reading], headings: dict[str, str],
+                      data: Path | None, order: dict[str, int]) -> list[Reading]:
+    """Tell apart rows of different tables that print one label for different things.
+
+    "Trade receivables" is a net balance in the balance sheet and a gross amount in the ageing
+    note; "Staff costs" is a total in one note and a part of cost of sales in another. When two
+    tables give one measure, subject and period different values, the first
+    printing keeps the name (a curated reading first, then the earliest table) and each other
+    table's reading is qualified by the heading that table stands under, or failing that by
+    its line.
+    """
+    groups: dict[tuple, list[Reading]] = defaultdict(list)
+    for reading in curated + generic:
+        if reading.bound is None:  # a bound ("more than 2,400") is not a value to disagree with
+            groups[reading.key].append(reading)
+    renamed: dict[int, str] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        ordered = sorted(group, key=lambda r: (r.table is not None and r.origin.startswith("table reader"),
+                                               order.get(r.citations[0].report, 0), r.citations[0].line))
+        first = ordered[0]
+        for reading in ordered[1:]:
+            if reading.table is None or reading.table == first.table or not reading.origin.startswith("table reader") \
+                    or agrees(first, reading):
+                continue
+            heading = headings.get(reading.table, "")
+            qualifier = heading if heading and heading.casefold() != reading.measure.label.casefold() \
+                else f"table at {reading.table}"
+            renamed[id(reading)] = f"{reading.measure.label} ({qualifier})"
+    return [replace(r, measure=measure_for(renamed[id(r)], data)) if id(r) in renamed else r for r in generic]
 
 
 # --- figures stated once in prose ---------------------------------------------------------
@@ -272,11 +402,8 @@ def load_figures(folder: Path | None = None, parsed=None) -> list[FigureSpec]:
 
     The value is parsed from the anchor text at build time, never typed into the data file.
     """
-    parsed = parsed or _tables_file(folder)
-    if parsed is None:
-        return []
     figures = []
-    for body, where in array_records(*parsed, "figure"):
+    for body, where in _records(folder, parsed, "figure"):
         try:
             period(body["period"])
             figures.append(FigureSpec(
@@ -301,8 +428,57 @@ def read_figure(corpus: Corpus, registry: Registry, spec: FigureSpec, data: Path
     for name in (spec.subject, spec.segment):
         if name and name not in registry:
             raise InputError(f"figure {spec.citation}: {name!r} is not in the registry", path=spec.where)
+    line = corpus[spec.citation.report].line(spec.citation.line) if spec.citation.report in corpus else ""
+    at = line.find(spec.citation.anchor)
+    before = (line[max(0, at - 30):at] if at >= 0 else "") + spec.citation.anchor[:match.start()]
     return Reading(
         subject=spec.subject, measure=measure_for(spec.measure, data), period=period(spec.period),
         value=value, unit=spec.unit, citations=(spec.citation,), origin=f"figure ({spec.where})",
         segment=spec.segment, period_citations=(spec.period_citation,) if spec.period_citation else (),
+        bound=bound_of(before),
     )
+
+
+_UPPER = re.compile(r"\b(?:within|up to|at most|no more than|less than|fewer than|below|under|not exceeding)\s*"
+                    r"(?:RMB|HK\$|US\$)?\s*$", re.I)
+_LOWER = re.compile(r"\b(?:more than|over|exceeded|exceeding|exceeds|above|at least|no less than|in excess of)\s*"
+                    r"(?:RMB|HK\$|US\$)?\s*$", re.I)
+
+
+def bound_of(before: str) -> str | None:
+    """ "within 1.285" is an upper bound, "more than 2,400" and "exceeded 23,000" lower ones: the
+    words printed right before a figure say whether it is a value or a bound."""
+    if _UPPER.search(before):
+        return "upper"
+    if _LOWER.search(before):
+        return "lower"
+    return None
+
+
+def unaccounted_figures(corpus: Corpus, readings: list[Reading], skipped: list[Skipped]) -> list[tuple[str, int, str]]:
+    """The figures printed in the reports' tables that are neither read nor skipped with a
+    reason, as (report, line, cell): what the table reader silently leaves out. Empty is the goal."""
+    from collections import Counter
+
+    from ..observations import parse_value
+    from .tablereader import find_layout, is_figure, tidy
+
+    read = Counter((r.citations[0].report, r.citations[0].line, abs(r.value)) for r in readings)
+    skipped_rows = {(s.report, s.line) for s in skipped if not s.reason.startswith("repaired")}
+    found = []
+    for document in corpus:
+        for table in continued_tables(document):
+            layout = find_layout(table)
+            if layout is None or (document.id, table.first_line) in skipped_rows:
+                continue
+            for row in layout.body:
+                for column in layout.columns:
+                    cell = row.cells[column.cell] if column.cell < len(row.cells) else ""
+                    if not is_figure(cell) or (document.id, row.line) in skipped_rows:
+                        continue
+                    key = (document.id, row.line, abs(parse_value(tidy(cell))))
+                    if read[key]:
+                        read[key] -= 1
+                    else:
+                        found.append((document.id, row.line, cell))
+    return found
