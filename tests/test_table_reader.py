@@ -125,9 +125,10 @@ def test_ocr_ghost_labels_are_skipped_with_a_reason(extraction):
     assert not any("dasie" in r.measure.id or "kwid" in r.measure.id for r in readings)
     reasons = {s.reason for s in skipped if s.report == "interim-results-2025h1" and s.line == 520}
     assert any(reason.startswith("garbled label") for reason in reasons)
-    # dotted OCR thousands on a ghost row are named as such
-    assert any(s.line == 236 and s.reason.startswith("OCR-damaged figure") for s in skipped
-               if s.report == "interim-results-2025h1")
+    # dotted OCR thousands that misprint the clean figure of the next row are a ghost of it
+    assert any(s.line == 224 and s.reason.startswith("OCR ghost: '(1.452.102)' misprints the figure on line 225")
+               for s in skipped if s.report == "interim-results-2025h1")
+    assert not _at(readings, "interim-results-2025h1", 224)
 
 
 def test_loss_per_share_is_in_rmb(extraction):
@@ -304,6 +305,16 @@ def test_an_html_table_is_read_like_a_tab_table(tmp_path):
     got = {(r.measure.id, r.period.label, r.value, r.unit) for r in result.readings}
     assert ("revenue", "FY2024", Decimal("3772101"), "RMB thousand") in got
     assert ("cost-of-sales", "FY2023", Decimal("-1905055"), "RMB thousand") in got
+
+
+def test_dotted_ocr_thousands_are_repaired_and_counted(tmp_path):
+    document = _document(tmp_path, "\n".join([
+        "", "\tYear ended 31 December\t", "\t2024\t2023", "\tRMB'000\tRMB'000",
+        "Revenue\t3.772.101\t3,405,842", "Other income\t343,351\t291,500", ""]))
+    result = read_generic(document, document.tables[0], load_registry(), "sensetime")
+    revenue = {r.period.label: r.value for r in result.readings if r.measure.id == "revenue"}
+    assert revenue == {"FY2024": Decimal("3772101"), "FY2023": Decimal("3405842")}
+    assert [(s.line, s.reason) for s in result.skipped] == [(5, "repaired: dotted OCR thousands '3.772.101'")]
 
 
 def test_a_table_without_a_period_or_a_unit_is_skipped_not_guessed(tmp_path):

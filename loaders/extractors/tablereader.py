@@ -45,6 +45,7 @@ from .tablerules import (
     is_header_cell,
     kind_of,
     month_day,
+    month_days,
     row_period,
     row_unit_marker,
     years_in,
@@ -103,15 +104,45 @@ def _values(row: Row, cells) -> list[str]:
     return [row.cells[c] for c in cells if c < len(row.cells)]
 
 
+_DOTTED = re.compile(r"\(?\d{1,3}(?:\.\d{3}){2,}\)?")
+
+
+def figure_value(text: str) -> tuple[Decimal | None, bool]:
+    """The figure a tidied cell prints, and whether it was repaired: OCR prints some thousands
+    with dots, "(1.452.102)", which is read as (1,452,102). Raises NotANumber otherwise."""
+    try:
+        return parse_value(text), False
+    except NotANumber:
+        if _DOTTED.fullmatch(text):
+            return parse_value(text.replace(".", ",")), True
+        raise
+
+
 @lru_cache(maxsize=16384)
 def _is_figure(cell: str) -> bool:
     text = cell.strip()
     if not text or text in NIL or len(text) > 40:
         return False
     try:
-        return parse_value(_tidy(text)) is not None
+        return figure_value(_tidy(text))[0] is not None
     except NotANumber:
         return False
+
+
+def _ghost_of(layout: Layout, row: Row, cell: int, value: Decimal) -> int | None:
+    """The line of a clean figure, on the row above or below in the same column, that a dotted
+    figure only misprints (within 1%): the dotted row is an OCR ghost of that one."""
+    lines = [r.line for r in layout.body]
+    at = lines.index(row.line) if row.line in lines else -1
+    for other in (layout.body[i] for i in (at - 1, at + 1) if 0 <= i < len(layout.body) and at >= 0):
+        text = _tidy(other.cells[cell]) if cell < len(other.cells) else ""
+        try:
+            found = parse_value(text)
+        except NotANumber:
+            continue
+        if found and value and abs(abs(found) - abs(value)) <= abs(found) / 100:
+            return other.line
+    return None
 
 
 @lru_cache(maxsize=16384)
@@ -210,6 +241,8 @@ def _context_lines(document: Document, table: Table, count: int = 2) -> list[tup
     found, number = [], table.first_line - 1
     while number >= 1 and len(found) < count and table.first_line - number <= 4 * count:
         text = document.line(number).strip()
+        if "\t" in text:  # the table above: its words are not this one's caption
+            break
         if text:
             found.append((number, clean_text(text)))
         number -= 1
@@ -332,13 +365,18 @@ def assign_periods(document: Document, table: Table, layout: Layout) -> str | No
     for c in sorted(year_of):
         if c not in value_cells and c + 1 in value_cells and c + 1 not in year_of:
             year_of[c + 1] = year_of[c]
+    # "As at 30 June As at 31 Dece" over "2025 | 2024": the dates in the head, in column order
+    ordered_md = month_days(joined)
+    dated_cells = sorted(year_of)
     # in-text years of context lines, for a table whose only period is in the prose above
     context_years = [(y, n) for n, t in context for y in years_in(t)]
     dated = [col for col in layout.columns if col.cell in year_of]
     undated = [col for col in layout.columns if col.cell not in year_of]
     for col in layout.columns:
         col.kind = kind_of(col.header) or table_kind
-        col.md = month_day(col.header) or table_md
+        col.md = month_day(col.header) or (ordered_md[dated_cells.index(col.cell)]
+                                           if col.cell in dated_cells and len(ordered_md) == len(dated_cells) > 1
+                                           else table_md)
         col.unit = _cell_unit(layout.header_rows, col.cell) or table_unit
         col.restated = "restated" in col.header.casefold()
         if col.cell in year_of:
@@ -493,7 +531,8 @@ def _joined_rows(layout: Layout) -> tuple[list[_Line], list[tuple[int, str]]]:
             while end < len(rows) and bare(rows[end]):
                 parts.append(clean_label(_label_text(rows[end], layout.label_cells)))
                 end += 1
-            if end < len(rows) and has_figures(rows[end]):
+            if end < len(rows) and has_figures(rows[end]) \
+                    and not _label_text(rows[end], layout.label_cells).rstrip().endswith(":"):
                 parts.append(clean_label(_label_text(rows[end], layout.label_cells)))
                 lines.append(_Line(rows[end], " ".join(p for p in parts if p), printed, "wrapped label joined"))
                 index = end + 1
@@ -569,6 +608,22 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
     # a breakdown: a "Total" row, or a last row of figures with no label and no section open
     has_total = any(_TOTAL.match(ln.label) for ln in lines) or bool(
         valued and not valued[-1].label and not any(not has_figures(ln) and ln.label for ln in lines))
+    # in a movement table the rows between "As at 1 January 2024" and "As at 31 December 2024"
+    # (or "30 June 2024") are the movements of that year (or half-year)
+    dated = [(ln.row.line, p) for ln in lines if ln.printed and (p := row_period(clean_text(ln.printed)))
+             and p.is_instant]
+    dims = any(c.dim for c in layout.columns)
+
+    def movement_period(line: int) -> Period | None:
+        before = [p for n, p in dated if n < line]
+        after = [p for n, p in dated if n > line]
+        if not before or not after:
+            return None
+        start, end = before[-1].end, after[0].end
+        if (start.month, start.day) == (1, 1) and end.year == start.year:
+            return _span(start, end)
+        return None
+
     readings: list[Reading] = []
     skipped = [Skipped(name, document.id, line, reason) for line, reason in drops]
     section, section_rows, row_when, parent = "", 0, None, ""
@@ -620,9 +675,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
                                        f"OCR ghosts on a period row: {unreadable[0][:40]!r}"))
                 continue
             if unreadable:
-                dotted = re.fullmatch(r"\(?\d{1,3}(?:\.\d{3}){2,}\)?", _tidy(unreadable[0]))
-                reason = "OCR-damaged figure" if dotted else "not one figure"
-                skipped.append(Skipped(name, document.id, row.line, f"{reason}: {unreadable[0][:40]!r}"))
+                skipped.append(Skipped(name, document.id, row.line, f"not one figure: {unreadable[0][:40]!r}"))
                 continue
             if when:
                 row_when = when
@@ -630,6 +683,8 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
                 section, section_rows = label if not ln.printed.rstrip().endswith(":") else label + ":", 0
                 parent = label
             continue
+        if ln.printed.rstrip().endswith(":") and label:  # "Loss is attributable to: | (1.477.040)"
+            section, section_rows, parent = label + ":", 0, label
         if _GARBLED.search(re.sub(r"[RK]MB\s*'?\s*000", "", ln.printed)) and not when \
                 and not re.search(r"[A-Z]{2,}\s?\d{3,}", ln.printed):
             skipped.append(Skipped(name, document.id, row.line, f"garbled label: {ln.printed[:50]!r}"))
@@ -645,8 +700,9 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
         bullet = bool(_BULLET.match(ln.printed))
         curated = bool(label) and measure_for(label, data).curated
         if when:
-            # a row that names its own date ("As at 1 January 2024"): a balance of the section
-            measure_name = section.rstrip(":") if section else ""
+            # a row that names its own date ("As at 1 January 2024"): a balance of the section,
+            # or in a table of components, of each component
+            measure_name = section.rstrip(":") if section and not dims else ""
         elif not label:
             if section.endswith(":"):
                 skipped.append(Skipped(name, document.id, row.line,
@@ -684,7 +740,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
         share_name = (heading or "total") if (measure_name == heading or segment) \
             else f"{heading or 'total'}: {label or measure_name}"
         readings += _row_readings(document, layout, ln, measure_name, segment, subject, name, data,
-                                  when or row_when, skipped, share_name)
+                                  when or row_when or movement_period(row.line), skipped, share_name)
         if ln.repair:
             skipped.append(Skipped(name, document.id, row.line, f"repaired: {ln.repair}"))
     return TableRead(readings, skipped, heading or section_of(document, table))
@@ -712,14 +768,19 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
             skipped.append(Skipped(name, document.id, row.line, f"several figures in one cell: {cell[:40]!r}"))
             return []
         try:
-            value = parse_value(text)
+            value, repaired = figure_value(text)
         except NotANumber:
-            dotted = re.fullmatch(r"\(?\d{1,3}(?:\.\d{3}){2,}\)?", text)
-            reason = "OCR-damaged figure" if dotted else "not one figure"
-            skipped.append(Skipped(name, document.id, row.line, f"{reason}: {cell[:40]!r}"))
+            skipped.append(Skipped(name, document.id, row.line, f"not one figure: {cell[:40]!r}"))
             return []
         if value is None:
             continue
+        if repaired:
+            ghost = _ghost_of(layout, row, col.cell, value)
+            if ghost:
+                skipped.append(Skipped(name, document.id, row.line,
+                                       f"OCR ghost: {cell[:20]!r} misprints the figure on line {ghost}"))
+                return []
+            skipped.append(Skipped(name, document.id, row.line, f"repaired: dotted OCR thousands {cell[:20]!r}"))
         # a period row ("At 1 January 2024", "<b>2018</b>") dates the rows under it, unless the
         # column's own head prints a year
         period_ = when if when and (col.year is None or col.from_context) else _period_of(col, document.spec)

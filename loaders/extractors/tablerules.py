@@ -89,6 +89,21 @@ def month_day(text: str) -> tuple[int, int] | None:
     return found
 
 
+_MONTH_PREFIX = re.compile(r"\b(\d{1,2})\s+([A-Za-z]{3,9})|\b([A-Za-z]{3,9})\s+(\d{1,2})\b")
+
+
+def month_days(text: str) -> list[tuple[int, int]]:
+    """Every day of the year a header names, in order, a month cut short by the conversion
+    included: "As at 30 June As at 31 Dece" gives (6, 30), (12, 31)."""
+    found = []
+    for match in _MONTH_PREFIX.finditer(text):
+        day, word = (match.group(1), match.group(2)) if match.group(1) else (match.group(4), match.group(3))
+        months = [number for name, number in _MONTHS.items() if name.startswith(word.casefold())]
+        if len(months) == 1 and 1 <= int(day) <= 31:
+            found.append((months[0], int(day)))
+    return found
+
+
 _UNITS = (
     (re.compile(r"[RK]MB\s*'?\s*0{3}\b|RMB\s+in\s+thousands|RMB\s*thousand", re.I), "RMB thousand"),
     (re.compile(r"RMB\s*(?:in\s+)?millions?\b", re.I), "RMB million"),

@@ -460,8 +460,7 @@ def unaccounted_figures(corpus: Corpus, readings: list[Reading], skipped: list[S
     reason, as (report, line, cell): what the table reader silently leaves out. Empty is the goal."""
     from collections import Counter
 
-    from ..observations import parse_value
-    from .tablereader import find_layout, is_figure, tidy
+    from .tablereader import figure_value, find_layout, is_figure, tidy
 
     read = Counter((r.citations[0].report, r.citations[0].line, abs(r.value)) for r in readings)
     skipped_rows = {(s.report, s.line) for s in skipped if not s.reason.startswith("repaired")}
@@ -476,7 +475,7 @@ def unaccounted_figures(corpus: Corpus, readings: list[Reading], skipped: list[S
                     cell = row.cells[column.cell] if column.cell < len(row.cells) else ""
                     if not is_figure(cell) or (document.id, row.line) in skipped_rows:
                         continue
-                    key = (document.id, row.line, abs(parse_value(tidy(cell))))
+                    key = (document.id, row.line, abs(figure_value(tidy(cell))[0]))
                     if read[key]:
                         read[key] -= 1
                     else:
