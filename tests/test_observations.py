@@ -116,7 +116,7 @@ def test_merged_and_ghost_rows_are_counted_never_read(built, store):
     # the interim balance sheet prints several labels and figures in one row
     assert skipped[("interim-results-2025h1", 549)].startswith("not one figure")
     # an OCR ghost: a garbled label ("On water law") with dotted figures, printed beside the real row
-    assert skipped[("interim-results-2025h1", 224)].startswith("OCR-damaged figure")
+    assert skipped[("interim-results-2025h1", 224)].startswith("OCR ghost: '(1.452.102)' misprints")
     assert rows(store, 'SELECT ?m WHERE { ?m a sk:Measure ; rdfs:label "On water law" }') == []
     # a label the PDF wrapped over two lines is joined, and counted
     assert skipped[("interim-results-2025h1", 272)] == "repaired: wrapped label joined"

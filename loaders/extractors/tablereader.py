@@ -249,6 +249,11 @@ def _context_lines(document: Document, table: Table, count: int = 2) -> list[tup
     return found
 
 
+def _lower_first(text: str) -> str:
+    """ "Current liabilities" -> "current liabilities"; "BORROWINGS" -> "borrowings"."""
+    return text.lower() if text.isupper() else text[:1].lower() + text[1:]
+
+
 def _heading_name(text: str) -> str:
     text = re.sub(r"^(?:\d+(?:\([a-z]\))?\.?\s+|\([a-z]{1,3}\)\s+)", "", text.lstrip("#").strip()).strip()
     return re.sub(r"\s+by\s+\w[\w ]*$", "", text)  # "Revenue by geographical areas": revenue
@@ -376,7 +381,7 @@ def assign_periods(document: Document, table: Table, layout: Layout) -> str | No
         col.kind = kind_of(col.header) or table_kind
         col.md = month_day(col.header) or (ordered_md[dated_cells.index(col.cell)]
                                            if col.cell in dated_cells and len(ordered_md) == len(dated_cells) > 1
-                                           else table_md)
+                                           else None)
         col.unit = _cell_unit(layout.header_rows, col.cell) or table_unit
         col.restated = "restated" in col.header.casefold()
         if col.cell in year_of:
@@ -386,6 +391,15 @@ def assign_periods(document: Document, table: Table, layout: Layout) -> str | No
                 col.template = template.format(*match.groups(), row="{row}")
                 if col.template.endswith("change") or "percentage" in col.template:
                     col.unit = "%"
+    # a column with no date of its own, beside one whose head has one ("2025 | As at 31 December
+    # 2024"), is not at that date: the report's own period end dates its own year's column
+    own = {col.cell for col in layout.columns if month_day(col.header)}
+    for col in layout.columns:
+        if col.md is None:
+            if own and spec.period_end and col.year == spec.period_end.year:
+                col.md = (spec.period_end.month, spec.period_end.day)
+            else:
+                col.md = table_md
     # columns without a year: a change column compares the two dated ones; otherwise they take
     # the years of the dated columns in order ("2024 | 2023 | as a % | as a %")
     # columns that are dimensions: no year in any head, and each head names something else
@@ -637,11 +651,11 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
         note ("Financial assets at fair value …"), or under a one-word section ("Current"), the
         heading says of what."""
         words = section.rstrip(":")
-        name = f"Total {words[0].lower()}{words[1:]}"
+        name = f"Total {_lower_first(words)}"
         side = re.fullmatch(r"(?:non-?\s?)?current", words, re.I)  # "Current", "Non-current": of what?
         if heading and not statement and (side or (heading.casefold() not in words.casefold()
                                                    and words.casefold() not in heading.casefold())):
-            name += f" {heading[0].lower()}{heading[1:]}" if side else f" ({heading})"
+            name += f" {_lower_first(heading)}" if side else f" ({heading})"
         return name
     for ln in lines:
         row, label = ln.row, ln.label
@@ -666,14 +680,14 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
             # a bare year on a row of figures under dated columns is a category (losses that
             # expire in 2025), not the row's period
             when, label = None, clean_text(ln.printed)
+        unreadable = [x for x in figures if x.strip() not in NIL and re.search(r"\d", x)
+                      and not re.search(r"[A-Za-z]{3}", x) and not _is_figure(x)]  # words head, not figure
+        if when and unreadable:  # "At 31 December 2024 | 1.7.4.004 | ##0.0#0 | 1.461.210 …": a period
+            row_when = when      # row whose cells hold OCR ghosts, a dotted one among them
+            skipped.append(Skipped(name, document.id, row.line,
+                                   f"OCR ghosts on a period row: {unreadable[0][:40]!r}"))
+            continue
         if not any(_is_figure(x) for x in figures):
-            unreadable = [x for x in figures if x.strip() not in NIL and re.search(r"\d", x)
-                          and not re.search(r"[A-Za-z]{3}", x)]  # words are a heading, not a figure
-            if when and unreadable:  # "At 31 December 2024 | 1.7.4.004 | ##0.0#0 …": a period row
-                row_when = when      # whose cells hold OCR ghosts
-                skipped.append(Skipped(name, document.id, row.line,
-                                       f"OCR ghosts on a period row: {unreadable[0][:40]!r}"))
-                continue
             if unreadable:
                 skipped.append(Skipped(name, document.id, row.line, f"not one figure: {unreadable[0][:40]!r}"))
                 continue
