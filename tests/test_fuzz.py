@@ -151,6 +151,7 @@ def test_table_extraction_counts_what_it_cannot_read(data):
 
 
 @given(data=st.data())
+@settings(max_examples=max(20, settings.default.max_examples // 4))
 def test_the_generic_reader_reads_or_skips_every_figure_of_a_damaged_table(data):
     """Damage a stretch of a report's tables: every figure the reader gives is printed on the line
     it cites, and every figure left in the damaged tables is read or skipped with a reason."""
