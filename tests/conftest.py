@@ -105,17 +105,3 @@ def server(tmp_path_factory):
     process.terminate()
     process.wait(timeout=10)
 
-
-# The modules that take longest (measured with --durations), first: xdist's --dist loadfile hands
-# out whole modules in collection order, so when the long ones start early the short ones fill
-# the end and neither worker waits minutes for the other.
-LONGEST_FIRST = ("test_server.py", "test_cli.py", "test_validate.py", "test_push_faults.py", "test_hardening.py",
-                 "test_api_schema.py", "test_table_reader.py", "test_safety_build.py", "test_input_matrix.py",
-                 "test_fuzz.py", "test_packaging.py", "test_evidence.py", "test_certifications.py")
-
-
-def pytest_collection_modifyitems(session, config, items):
-    def weight(item) -> int:
-        name = item.path.name
-        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
-    items.sort(key=weight)  # stable: tests keep their order within a module
