@@ -36,7 +36,6 @@ from ..observations import NotANumber, Period, Reading, change_measure, measure_
 from ..registry import Registry
 from ..reports import Document, Row, Table, clean_text
 from .tablerules import (
-    FOOTNOTE,
     NIL,
     Skipped,
     anchor_in,
@@ -119,12 +118,13 @@ def figure_value(text: str) -> tuple[Decimal | None, bool]:
 
 
 @lru_cache(maxsize=16384)
-def _is_figure(cell: str) -> bool:
+def is_figure(cell: str) -> bool:
+    """A cell that prints one figure (not a nil mark, not two figures, not words)."""
     text = cell.strip()
     if not text or text in NIL or len(text) > 40:
         return False
     try:
-        return figure_value(_tidy(text))[0] is not None
+        return figure_value(tidy(text))[0] is not None
     except NotANumber:
         return False
 
@@ -135,7 +135,7 @@ def _ghost_of(layout: Layout, row: Row, cell: int, value: Decimal) -> int | None
     lines = [r.line for r in layout.body]
     at = lines.index(row.line) if row.line in lines else -1
     for other in (layout.body[i] for i in (at - 1, at + 1) if 0 <= i < len(layout.body) and at >= 0):
-        text = _tidy(other.cells[cell]) if cell < len(other.cells) else ""
+        text = tidy(other.cells[cell]) if cell < len(other.cells) else ""
         try:
             found = parse_value(text)
         except NotANumber:
@@ -146,7 +146,7 @@ def _ghost_of(layout: Layout, row: Row, cell: int, value: Decimal) -> int | None
 
 
 @lru_cache(maxsize=16384)
-def _tidy(cell: str) -> str:
+def tidy(cell: str) -> str:
     """A figure cell as printed, without what the PDF conversion put around it."""
     text = _OPEN_SPACE.sub("(", _SPACE_CLOSE.sub(")", cell.strip()))
     text = _CELL_MARK.sub("", text)
@@ -159,20 +159,6 @@ def _label_text(row: Row, cells: tuple[int, ...]) -> str:
 
 def is_year_row(row: Row) -> bool:
     """A header row of years: "2024 | 2023", "Indicators | Unit | 2024 | 2023 | 2022"."""
-    return _is_year_row(row)
-
-
-def is_figure(cell: str) -> bool:
-    """A cell that prints one figure (not a nil mark, not two figures, not words)."""
-    return _is_figure(cell)
-
-
-def tidy(cell: str) -> str:
-    """A figure cell without the spaces, footnote marks and asterisks around the figure."""
-    return _tidy(cell)
-
-
-def _is_year_row(row: Row) -> bool:
     cells = [c for c in row.cells[1:] if c.strip()]
     return bool(cells) and all(is_header_cell(c) for c in cells)
 
@@ -183,10 +169,10 @@ def split_block(table: Table) -> list[Table]:
     words right above it."""
     rows, parts, start, seen_data = list(table.rows), [], 0, False
     for index, row in enumerate(rows):
-        figures = [c for c in row.cells[1:] if _is_figure(c)]
-        if figures and _is_year_row(row) and seen_data:
+        figures = [c for c in row.cells[1:] if is_figure(c)]
+        if figures and is_year_row(row) and seen_data:
             cut = index
-            while cut - 1 > start and index - cut < 3 and not any(_is_figure(c) for c in rows[cut - 1].cells[1:]):
+            while cut - 1 > start and index - cut < 3 and not any(is_figure(c) for c in rows[cut - 1].cells[1:]):
                 cut -= 1
             parts.append(rows[start:cut])
             start, seen_data = cut, False
@@ -203,14 +189,14 @@ def find_layout(table: Table) -> Layout | None:
     first_data = None
     for index, row in enumerate(rows):
         label = row.cells[0].strip()
-        figures = [c for c in row.cells[1:] if _is_figure(c)]
-        if figures and not _is_year_row(row) and not re.fullmatch(r"(?:target )?years?", label, re.I):
+        figures = [c for c in row.cells[1:] if is_figure(c)]
+        if figures and not is_year_row(row) and not re.fullmatch(r"(?:target )?years?", label, re.I):
             first_data = index
             break
     if first_data is None:
         return None
     header_rows, body = rows[:first_data], rows[first_data:]
-    figure_like = [c for r in rows for c in r.cells[1:] if _is_figure(c)]
+    figure_like = [c for r in rows for c in r.cells[1:] if is_figure(c)]
     if not header_rows and figure_like and all(re.fullmatch(r"\d{1,3}", c.strip()) for c in figure_like):
         return None  # a list of contents: page numbers, not figures
     # a leading label-only row that is a section ("Assets") belongs to the body
@@ -218,7 +204,7 @@ def find_layout(table: Table) -> Layout | None:
         body.insert(0, header_rows.pop())
     heads = {c: " ".join(r.cells[c] for r in header_rows if c < len(r.cells)).strip() for c in range(width)}
     unit_cell = next((c for c, h in heads.items() if c > 0 and re.fullmatch(r"units?", h, re.I)), None)
-    figure_cells = sorted({c for r in body for c in range(1, len(r.cells)) if _is_figure(r.cells[c])})
+    figure_cells = sorted({c for r in body for c in range(1, len(r.cells)) if is_figure(r.cells[c])})
     text_cells = [c for c in range(1, width) if c not in figure_cells and c != unit_cell
                   and sum(1 for r in body if c < len(r.cells) and re.search(r"[A-Za-z]{2}", r.cells[c])) >= 2]
     # a second label column: the sub-label of a KPI table ("By gender | Male")
@@ -287,7 +273,7 @@ def clear_caches() -> None:
     """Forget what the reader memoised about printed cells and labels (for timing it cold)."""
     from . import tablerules
 
-    for cached in (_is_figure, _tidy, tablerules.years_in, tablerules.is_header_cell, tablerules.kind_of,
+    for cached in (is_figure, tidy, tablerules.years_in, tablerules.is_header_cell, tablerules.kind_of,
                    tablerules.month_day, tablerules.column_unit, tablerules.row_unit_marker,
                    tablerules.clean_label, tablerules._row_period):
         cached.cache_clear()
@@ -515,7 +501,7 @@ def _joined_rows(layout: Layout) -> tuple[list[_Line], list[tuple[int, str]]]:
     index = 0
 
     def has_figures(row: Row) -> bool:
-        return any(_is_figure(x) for x in _values(row, figure_cells))
+        return any(is_figure(x) for x in _values(row, figure_cells))
 
     def bare(row: Row) -> bool:
         """A row with a label and nothing in its figure cells (not even an unreadable figure)."""
@@ -606,7 +592,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
     figure_cells = [c.cell for c in layout.columns]
 
     def has_figures(ln: _Line) -> bool:
-        return any(_is_figure(x) for x in _values(ln.row, figure_cells))
+        return any(is_figure(x) for x in _values(ln.row, figure_cells))
 
     # a label printed twice under one period is two things ("Borrowings" under non-current and
     # current liabilities); printed once under each of several period rows it is one thing
@@ -672,22 +658,22 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
                     f"{kpi_group}: {sub_label}" if kpi_group else sub_label
             else:
                 label, kpi_group = first, ""
-                kpi_parent = first if any(_is_figure(x) for x in _values(row, figure_cells)) else ""
+                kpi_parent = first if any(is_figure(x) for x in _values(row, figure_cells)) else ""
         figures = [x for x in _values(row, figure_cells) if x.strip()]
         when = row_period(clean_text(ln.printed), document.spec) if ln.printed else None
-        if when and not label and any(_is_figure(x) for x in figures) \
+        if when and not label and any(is_figure(x) for x in figures) \
                 and any(c.year and not c.from_context for c in layout.columns):
             # a bare year on a row of figures under dated columns is a category (losses that
             # expire in 2025), not the row's period
             when, label = None, clean_text(ln.printed)
         unreadable = [x for x in figures if x.strip() not in NIL and re.search(r"\d", x)
-                      and not re.search(r"[A-Za-z]{3}", x) and not _is_figure(x)]  # words head, not figure
+                      and not re.search(r"[A-Za-z]{3}", x) and not is_figure(x)]  # words head, not figure
         if when and unreadable:  # "At 31 December 2024 | 1.7.4.004 | ##0.0#0 | 1.461.210 …": a period
             row_when = when      # row whose cells hold OCR ghosts, a dotted one among them
             skipped.append(Skipped(name, document.id, row.line,
                                    f"OCR ghosts on a period row: {unreadable[0][:40]!r}"))
             continue
-        if not any(_is_figure(x) for x in figures):
+        if not any(is_figure(x) for x in figures):
             if unreadable:
                 skipped.append(Skipped(name, document.id, row.line, f"not one figure: {unreadable[0][:40]!r}"))
                 continue
@@ -775,7 +761,7 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
                                    f"row has {len(row.cells)} cells, the table's columns need {col.cell + 1}"))
             return []
         cell = row.cells[col.cell]
-        text = _tidy(cell)
+        text = tidy(cell)
         if not text or text in NIL:
             continue
         if _SEVERAL.search(text) and not re.fullmatch(r"[\d,.()\-%]+", text.replace(" ", "")):
@@ -859,5 +845,3 @@ def _segments(registry: Registry, report: str) -> dict[str, str]:
                 found[name] = entity.id
     return found
 
-
-__all__ = ["read_generic", "find_layout", "assign_periods", "heading_of", "FOOTNOTE", "Decimal"]
