@@ -60,7 +60,7 @@ def build_stages() -> list[tuple[str, float, str]]:
         built = None
     everything = sum(s for _, s, _ in rows)
     rows.append(("build + validate", everything, f"{len(result.quads)} quads"))
-    seconds, graph = timed(rdflib_graph, result.ox_quads)
+    seconds, graph = timed(rdflib_graph, result.quads)
     whole, report = timed(validate_graph, graph)
     rows.append(("for comparison: pySHACL on the whole graph in one process", seconds + whole,
                  f"rdflib graph {seconds:.1f} s + validation {whole:.1f} s"))
@@ -75,7 +75,7 @@ def saved_query_rows(runs: int, budget: float) -> list[tuple[str, float, str]]:
     from sensekg.graph.saved import load_saved
 
     result = build_dataset()
-    ox_store, graph = store(result.ox_quads), rdflib_graph(result.ox_quads)
+    ox_store, graph = store(result.quads), rdflib_graph(result.quads)
     examples = {name: query.example for name, query in load_saved().items()}
     rows = []
     for name, query in load_saved().items():
@@ -154,7 +154,7 @@ def scale_child(size: int, engines: list[str]) -> dict:
     from sensekg.graph.runner import bindings_for
     from sensekg.graph.saved import load_saved
 
-    base = ox.serialize(build_dataset().ox_quads, format=ox.RdfFormat.N_QUADS)
+    base = ox.serialize(build_dataset().quads, format=ox.RdfFormat.N_QUADS)
     result: dict = {"size": size}
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:
         data = Path(folder) / "scaled.nq"

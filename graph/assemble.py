@@ -11,7 +11,8 @@ import hashlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from rdflib import DCTERMS, RDF, RDFS, XSD, Graph, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import DCTERMS, RDF, RDFS, XSD, Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.evidence import Evidence
@@ -28,20 +29,23 @@ from sensekg.loaders.vocab import (
     report_iri,
 )
 
+from .rdfio import to_ox
+
 
 def term(value: Ref | Node) -> Node:
     return entity_iri(value.id) if isinstance(value, Ref) else value
 
 
-def evidence_iri(report: str, line: int, s: Node, p: Node, o: Node) -> URIRef:
-    key = "\x1f".join((report, str(line), s.n3(), p.n3(), o.n3()))
-    return EVIDENCE[hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]]
+def evidence_iri(report: str, line: int, s: str, p: str, o: str) -> str:
+    """The IRI of the evidence that ``report:line`` states the triple with these N3 terms."""
+    key = "\x1f".join((report, str(line), s, p, o))
+    return str(EVIDENCE) + hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
-Quad = tuple[Node, Node, Node, URIRef]
+Quad = ox.Quad
 
 
-def report_quads(corpus: Corpus) -> Iterable[Quad]:
+def report_quads(corpus: Corpus) -> Iterable[tuple[Node, Node, Node, URIRef]]:
     """Describe each report in its own named graph, from the manifest."""
     for document in corpus:
         spec, iri = document.spec, report_iri(document.id)
@@ -57,29 +61,50 @@ def report_quads(corpus: Corpus) -> Iterable[Quad]:
         yield from ((s, p, o, iri) for s, p, o in triples)
 
 
+class _Terms(dict):
+    """rdflib terms as pyoxigraph terms, each converted once (most recur thousands of times)."""
+
+    def __missing__(self, key: Node):
+        value = self[key] = to_ox(key)
+        return value
+
+
 def assemble(corpus: Corpus, facts: Iterable[Fact],
-             evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None) -> set[Quad]:
-    """Every quad of the dataset: ontology, report descriptions, facts and their evidence."""
-    ontology = Graph().parse(data=ontology_text(), format="turtle")
-    quads: set[Quad] = {(s, p, o, ONTOLOGY_GRAPH) for s, p, o in ontology}
-    quads.update((s, p, o, ONTOLOGY_GRAPH) for s, p, o in measure_scheme(data))
-    quads.update(report_quads(corpus))
+             evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None) -> list[Quad]:
+    """Every quad of the dataset (ontology, report descriptions, facts and their evidence) as
+    pyoxigraph quads, sorted so that the same graph always gives the same bytes.
+
+    The quads are made as pyoxigraph terms directly: going through rdflib terms first cost more
+    than the rest of the build together.
+    """
+    terms = _Terms()
+    ontology = ox.NamedNode(str(ONTOLOGY_GRAPH))
+    quads: set[Quad] = {ox.Quad(t.subject, t.predicate, t.object, ontology)
+                        for t in ox.parse(ontology_text(), format=ox.RdfFormat.TURTLE)}
+    quads.update(ox.Quad(terms[s], terms[p], terms[o], ontology) for s, p, o in measure_scheme(data))
+    quads.update(ox.Quad(terms[s], terms[p], terms[o], terms[g]) for s, p, o, g in report_quads(corpus))
+    a, subject, predicate, obj = (terms[t] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))
+    evidence_class, derived, line_of, quote_of, section_of = (
+        terms[t] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
+    integer = ox.NamedNode(str(XSD.integer))
     for fact in facts:
         s, p, o = term(fact.subject), fact.predicate, term(fact.object)
+        xs, xp, xo = terms[s], terms[p], terms[o]
+        ns, np, no = s.n3(), p.n3(), o.n3()
         for citation in fact.citations:
             found = evidence[(fact, citation)]
-            graph = report_iri(found.report)
-            node = evidence_iri(found.report, found.line, s, p, o)
+            graph = terms[report_iri(found.report)]
+            node = ox.NamedNode(evidence_iri(found.report, found.line, ns, np, no))
             quads.update((
-                (s, p, o, graph),
-                (node, RDF.type, SK.Evidence, graph),
-                (node, RDF.subject, s, graph),
-                (node, RDF.predicate, p, graph),
-                (node, RDF.object, o, graph),
-                (node, PROV.wasDerivedFrom, graph, graph),
-                (node, SK.line, Literal(found.line), graph),
-                (node, SK.quote, Literal(found.quote), graph),
+                ox.Quad(xs, xp, xo, graph),
+                ox.Quad(node, a, evidence_class, graph),
+                ox.Quad(node, subject, xs, graph),
+                ox.Quad(node, predicate, xp, graph),
+                ox.Quad(node, obj, xo, graph),
+                ox.Quad(node, derived, graph, graph),
+                ox.Quad(node, line_of, ox.Literal(str(found.line), datatype=integer), graph),
+                ox.Quad(node, quote_of, ox.Literal(found.quote), graph),
             ))
             if found.section:
-                quads.add((node, SK.section, Literal(found.section), graph))
-    return quads
+                quads.add(ox.Quad(node, section_of, ox.Literal(found.section), graph))
+    return sorted(quads, key=str)

@@ -8,7 +8,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -32,15 +31,11 @@ from .buildio import FORMAT, INFO, STORE, STORE_FILES, TRIG, store_digests, writ
 class BuildResult:
     corpus: Corpus
     facts: list[Fact]
-    quads: set[Quad]
+    quads: list[Quad]  # pyoxigraph quads, sorted: the one stream the TriG and the store are written from
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list = field(default_factory=list)
     readings: list = field(default_factory=list)  # every figure read, before merging into observations
-
-    @cached_property
-    def ox_quads(self) -> list[ox.Quad]:
-        return rdfio.ox_quads(self.quads)
 
 
 @contextmanager
@@ -112,10 +107,10 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     ``keep`` are folders ``out`` must not hold, such as the reports and the data."""
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
-            rdfio.write(result.ox_quads, folder / TRIG, "trig")
+            rdfio.write(result.quads, folder / TRIG, "trig")
         with _timed(result.timings, "write store", progress):
             persisted = ox.Store(str(folder / STORE))
-            rdfio.fill(persisted, result.ox_quads)
+            rdfio.fill(persisted, result.quads)
             persisted.flush()
             del persisted
         info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE)}

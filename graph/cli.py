@@ -16,7 +16,7 @@ import click
 
 from sensekg.loaders.errors import CorruptStore, InputError, QueryTimeout, QueryTooLarge, SensekgError
 
-from .buildio import STORE, changed_store_files, is_corruption, load_quads, open_store, store_folder
+from .buildio import STORE, changed_store_files, load_quads, open_store, resolve_graph_path, store_folder
 from .isolate import DEFAULT_MEMORY_GIB
 
 DEFAULT_BUILD = Path("build")
@@ -180,7 +180,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep)
     click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
-    _print_summary(summarize(result.ox_quads))
+    _print_summary(summarize(result.quads))
     click.echo("")
     for line in table_summary(result):
         click.echo(line)
@@ -203,31 +203,47 @@ def _print_summary(summary: dict) -> None:
 
 @main.command()
 @graph_option
+@click.option("--engine", type=click.Choice(["shifty", "pyshacl"]), default="shifty", show_default=True,
+              help="SHACL engine: shifty (compiled, fast) or pySHACL (the reference implementation).")
 @click.option("--jobs", type=click.IntRange(1, os.cpu_count() or 1), default=None,
-              help="Processes to validate with, at most one per core (default: one per core).")
-def validate(graph_dir: Path, jobs: int | None) -> None:
+              help="Partitions validated at once, at most one per core (default: one per core).")
+@click.option("--full", is_flag=True,
+              help="Validate every subject, ignoring the results kept from the last run.")
+def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None:
     """Check the built graph against the SHACL shapes; exit 1 on violations.
 
-    The graph is validated in partitions of whole subjects, on all cores (see --jobs).
+    The graph is validated in partitions of whole subjects, on all cores (see --jobs). The
+    results are kept beside the build folder, so after a rebuild only the subjects whose
+    description changed are validated again (see --full).
     """
-    from .validate import format_report, validate_store
+    import time
 
-    store = open_store(graph_dir)
+    from .validate import cache_path, format_report, validate_trig
+
+    trig = resolve_graph_path(graph_dir)
+    folder = trig.parent
+    start = time.perf_counter()
+    if (folder / STORE).is_dir() and changed_store_files(folder):  # the TriG is validated, the store queried
+        raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it with "
+                           "`sensekg build --force`", path=folder / STORE)
 
     def progress(done: int, triples: int) -> None:
         if sys.stderr.isatty():
             click.echo(f"\rvalidated {done} partition(s), {triples} triples", nl=False, err=True)
 
     try:
-        report = validate_store(store, jobs=jobs, progress=progress)
-    except (OSError, RuntimeError) as exc:  # RocksDB's damaged blocks, here or in a worker
-        if changed_store_files(store_folder(graph_dir)) or is_corruption(exc):
-            raise CorruptStore(f"the store is corrupt ({exc}); rebuild it with `sensekg build --force`",
-                               path=store_folder(graph_dir) / STORE) from None
-        raise
+        report = validate_trig(trig, engine=engine, jobs=jobs, progress=progress,
+                               cache=None if full else cache_path(folder))
+    except SyntaxError as exc:
+        raise InputError(f"the built graph is corrupt ({exc}); rebuild it with `sensekg build --force`",
+                         path=trig) from None
     if sys.stderr.isatty():
         click.echo(err=True)
-    click.echo(format_report(report, store))
+    reused = report.subjects - report.checked
+    click.echo(f"validated {report.checked} of {report.subjects} subjects with {engine} in "
+               f"{time.perf_counter() - start:.1f} s" + (f" ({reused} unchanged since the last run)" if reused else ""),
+               err=True)
+    click.echo(format_report(report, open_store(graph_dir) if report.violations else None))
     if not report.conforms:
         sys.exit(1)
 

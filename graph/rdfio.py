@@ -40,9 +40,6 @@ PREFIXES = {
     "owl": "http://www.w3.org/2002/07/owl#",
 }
 
-RdflibQuad = tuple[Node, Node, Node, Node | None]
-
-
 def to_ox(term: Node):
     if isinstance(term, URIRef):
         return ox.NamedNode(str(term))
@@ -70,16 +67,6 @@ def from_ox(term) -> Node:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"cannot convert {term!r}")
-
-
-def ox_quads(quads: Iterable[RdflibQuad]) -> list[ox.Quad]:
-    """rdflib quads as pyoxigraph quads, sorted for byte-stable output."""
-    converted = [
-        ox.Quad(to_ox(s), to_ox(p), to_ox(o), to_ox(g) if g is not None else ox.DefaultGraph())
-        for s, p, o, g in quads
-    ]
-    converted.sort(key=str)
-    return converted
 
 
 def write(quads: list[ox.Quad], path: Path | None, fmt: str) -> bytes | None:

@@ -35,7 +35,7 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
 @pytest.fixture(scope="session")
 def graph(built) -> Graph:
     """The union of all named graphs of the real build, ontology included."""
-    return rdflib_graph(built[0].ox_quads)
+    return rdflib_graph(built[0].quads)
 
 
 @pytest.fixture
@@ -76,7 +76,7 @@ def store(built):
     """The real build in an Oxigraph store (the default graph is the union of all graphs)."""
     from sensekg.graph.rdfio import store as make_store
 
-    return make_store(built[0].ox_quads)
+    return make_store(built[0].quads)
 
 
 def rows(store, query: str, **bindings) -> list[tuple]:

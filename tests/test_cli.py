@@ -63,9 +63,9 @@ def test_export_round_trips(runner, built, tmp_path, fmt, parser):
     assert result.exit_code == 0, result.output
     loaded = list(ox.parse(path=str(target), format=parser))
     if parser.supports_datasets:
-        assert set(loaded) == set(built[0].ox_quads)
+        assert set(loaded) == set(built[0].quads)
     else:
-        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in built[0].ox_quads}
+        triples = {ox.Triple(q.subject, q.predicate, q.object) for q in built[0].quads}
         assert {ox.Triple(q.subject, q.predicate, q.object) for q in loaded} == triples
 
 

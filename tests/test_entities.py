@@ -103,7 +103,7 @@ def test_segment_reclassification_2025(store):
 def test_every_family_is_present(built):
     from sensekg.graph.build import summarize
 
-    types = summarize(built[0].ox_quads)["entities by type"]
+    types = summarize(built[0].quads)["entities by type"]
     for family, at_least in {"Product": 80, "ExternalProduct": 10, "Subsidiary": 8, "Partner": 90,
                              "StandardsBody": 20, "Standard": 20, "Membership": 30, "Person": 10, "Role": 20,
                              "Award": 80, "Facility": 8, "Event": 50, "Partnership": 150, "AnonymousParty": 20}.items():

@@ -7,6 +7,7 @@ from conftest import select
 from rdflib import RDF
 
 from sensekg.graph.build import build_dataset
+from sensekg.graph.rdfio import from_ox
 from sensekg.loaders.evidence import anchor_span, passage
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, PROV, REPORT, SK
 
@@ -25,7 +26,8 @@ def test_every_quote_is_on_its_cited_line(built, graph):
 
 def test_every_fact_outside_the_ontology_has_evidence_in_its_graph(built):
     by_graph: dict = {}
-    for s, p, o, g in built[0].quads:
+    for quad in built[0].quads:  # as rdflib terms, to compare with the vocabulary's
+        s, p, o, g = (from_ox(t) for t in (quad.subject, quad.predicate, quad.object, quad.graph_name))
         by_graph.setdefault(g, set()).add((s, p, o))
     checked = 0
     for graph, triples in by_graph.items():
