@@ -208,7 +208,7 @@ def _print_summary(summary: dict) -> None:
 @click.option("--jobs", type=click.IntRange(1, os.cpu_count() or 1), default=None,
               help="Partitions validated at once, at most one per core (default: one per core).")
 @click.option("--full", is_flag=True,
-              help="Validate every subject, ignoring the results kept from the last run.")
+              help="Validate every subject, not only those changed since the last run.")
 def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None:
     """Check the built graph against the SHACL shapes; exit 1 on violations.
 
@@ -233,7 +233,7 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
 
     try:
         report = validate_trig(trig, engine=engine, jobs=jobs, progress=progress,
-                               cache=None if full else cache_path(folder))
+                               cache=cache_path(folder), reuse=not full)
     except SyntaxError as exc:
         raise InputError(f"the built graph is corrupt ({exc}); rebuild it with `sensekg build --force`",
                          path=trig) from None

@@ -119,6 +119,12 @@ def test_each_engine_reports_exactly_the_planted_faults(clean, engine):
     assert report.checked == report.subjects  # no results kept from another run
 
 
+def test_shifty_supports_every_feature_the_shapes_use():
+    from sensekg.graph.validate import _shifty_validator
+
+    assert _shifty_validator().diagnostics == []  # and run_shifty raises on an unsupported one
+
+
 def test_both_engines_accept_the_clean_slice(clean):
     for engine in ENGINES:
         report = validate_store(store(clean), engine=engine, size=8_000)  # class-checked values typed elsewhere
