@@ -5,8 +5,8 @@
 
 Rows:
 1. the build of the four reports by stage (read, extract, evidence check, assemble,
-   write TriG, write store), validation with each engine, and pyoxigraph's own write of the
-   same quads for comparison;
+   write TriG, write store) and validation with each engine (`bench/build_validate.py` sets the
+   build against pyoxigraph's own load of its TriG);
 2. each saved query, median of N runs on the Oxigraph store against the same query on an
    in-memory rdflib graph (the common alternative; its runs stop after a time budget);
 3. `sensekg query run` as a whole process, start to answer;
@@ -44,8 +44,6 @@ def timed(fn, *args, **kwargs):
 
 
 def build_stages() -> list[tuple[str, float, str]]:
-    import pyoxigraph as ox
-
     from sensekg.graph.build import build_dataset, write_outputs
     from sensekg.graph.validate import validate_trig
 
@@ -61,14 +59,6 @@ def build_stages() -> list[tuple[str, float, str]]:
             validation[engine] = seconds
             rows.append((f"validate ({engine} by partition, as `sensekg validate --full`)", seconds,
                          f"{os.cpu_count()} workers; " + ("conforms" if report.conforms else "VIOLATIONS")))
-        start = time.perf_counter()
-        floor = ox.Store(str(Path(folder) / "floor"))
-        floor.bulk_extend(result.quads)
-        floor.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in result.quads)
-        floor.flush()
-        floor = None
-        rows.append(("for comparison: pyoxigraph bulk_extend of the same quads and union", time.perf_counter() - start,
-                     f"build's write store: {result.timings['write store']:.2f} s"))
     everything = sum(result.timings.values()) + validation["shifty"]
     rows.append(("build + validate (shifty)", everything, f"{len(result.quads)} quads"))
     return rows

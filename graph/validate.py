@@ -66,7 +66,6 @@ class Violation:
 class ValidationReport:
     conforms: bool
     violations: list[Violation] = field(default_factory=list)
-    engine: str = DEFAULT_ENGINE
     subjects: int = 0   # subjects in the graph
     checked: int = 0    # of them, validated in this run (the rest reused from the last one)
 
@@ -131,12 +130,6 @@ def engine_version(engine: str) -> str:
     from importlib import metadata
 
     return f"{engine} {metadata.version('pyshifty' if engine == 'shifty' else 'pyshacl')}"
-
-
-def validate_data(data: bytes, engine: str = DEFAULT_ENGINE) -> ValidationReport:
-    """Validate one N-Triples graph in one piece (small graphs, and the engine comparison)."""
-    found = sorted(set(RUNNERS[engine](data)), key=_order)
-    return ValidationReport(not found, found, engine)
 
 
 @lru_cache(maxsize=1)
@@ -395,7 +388,7 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
     found += [(d, v) for d, v in stored if d in digests]
     write_cache(cache, key, digests, found)
     violations = sorted({v for _, v in found}, key=_order)
-    return ValidationReport(not violations, violations, engine, subjects, checked)
+    return ValidationReport(not violations, violations, subjects, checked)
 
 
 def cache_path(folder: Path) -> Path:
