@@ -18,6 +18,7 @@ from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
 from sensekg.loaders.registry import load_registry, suspected_duplicates
+from sensekg.loaders.reportdata import check_report_data
 from sensekg.loaders.reports import Corpus, read_corpus
 from sensekg.loaders.statements import statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
@@ -53,6 +54,7 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     with _timed(timings, "read", progress):
         corpus = read_corpus(reports)
         registry = load_registry(data)
+        check_report_data(corpus, registry, data)
     with _timed(timings, "extract", progress):
         facts = registry_facts(registry, corpus)
         facts += statement_facts(registry, data)

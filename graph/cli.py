@@ -147,7 +147,7 @@ def _progress(message: str) -> None:
 @click.option("--out", type=click.Path(path_type=Path), default=DEFAULT_BUILD, show_default=True,
               help="Build folder to write: new, empty, or a build sensekg made (replaced whole, atomically).")
 @click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Folder with entities/*.toml and statements/*.toml. Default: the packaged data.")
+              help="Data folder: entities/*.toml, measures.toml and reports/<report-id>/. Default: the packaged data.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
 @click.option("--force", is_flag=True, help="Rebuild even when the reports and data have not changed.")
 def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool) -> None:

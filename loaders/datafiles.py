@@ -1,9 +1,18 @@
-"""Reading the TOML data files (registry, measures and statements) with errors that name file and line.
+"""The layout of a data folder, and reading its TOML files with errors that name file and line.
 
-A data folder holds ``entities/*.toml``, ``statements/*.toml`` and ``measures.toml`` (and
-optionally ``tables.toml``). A folder that is missing or lacks one of these is reported as
-such, here, before anything is read: an empty registry would otherwise surface much later as
-"not in the entity registry" blamed on some report line.
+A data folder holds the shared registry, ``entities/*.toml`` and ``measures.toml``, and one
+folder per report, ``reports/<report-id>/``, with what is curated about that report alone:
+
+- ``statements*.toml``: facts read by a person from the report's prose;
+- ``tables.toml``: the exceptions to the generic table reader for this report;
+- ``report.toml``: settings of the report (its segment scheme);
+- ``dismissed.toml``: names the curator has looked at and decided are not entities;
+- ``review.md``: written by ``sensekg report add``/``review`` for the curator, never read.
+
+The report is the unit of curation: adding a report is adding its folder (and its manifest
+entry), never editing Python. A folder or file that is missing or misplaced is reported here,
+before anything is read: an empty registry would otherwise surface much later as "not in the
+entity registry" blamed on some report line, and a misspelt file name would silently vanish.
 """
 
 from __future__ import annotations
@@ -15,7 +24,14 @@ from pathlib import Path
 
 from .errors import InputError
 
-LAYOUT = "entities/*.toml, statements/*.toml and measures.toml"
+LAYOUT = "entities/*.toml, measures.toml and reports/<report-id>/ folders"
+REPORTS = "reports"
+STATEMENTS = "statements*.toml"
+TABLES = "tables.toml"
+SETTINGS = "report.toml"
+DISMISSED = "dismissed.toml"
+REVIEW = "review.md"
+_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 def data_dir() -> Path:
@@ -42,6 +58,42 @@ def data_files(kind: str, folder: Path | None = None, at_least_one: bool = False
     if at_least_one and not files:
         raise InputError(f"the data folder has no {kind} (expected {kind}/*.toml)", path=base)
     return files
+
+
+def report_folders(folder: Path | None = None) -> dict[str, Path]:
+    """Each ``reports/<report-id>/`` folder by its report id, sorted; none is fine."""
+    base = folder or data_dir()
+    if not base.is_dir():
+        raise InputError(f"the data folder does not exist (expected a folder with {LAYOUT})", path=base)
+    root = base / REPORTS
+    if not root.exists():
+        return {}
+    if not root.is_dir():
+        raise InputError("is not a folder; expected one folder per report id in it", path=root)
+    found = {}
+    for path in sorted(root.iterdir()):
+        if path.name.startswith("."):
+            continue
+        if not path.is_dir():
+            raise InputError(f"is not a folder; {REPORTS}/ holds one folder per report id", path=path)
+        if not _SLUG.match(path.name):
+            raise InputError("a report folder is named by its report id: lower-case letters, digits and '-'",
+                             path=path)
+        for item in sorted(path.iterdir()):
+            if item.name.startswith(".") or item.name == REVIEW:
+                continue
+            known = item.name in (TABLES, SETTINGS, DISMISSED) or item.match(STATEMENTS)
+            if not known or not item.is_file():
+                raise InputError(f"is not a data file of a report folder (expected {STATEMENTS}, {TABLES}, "
+                                 f"{SETTINGS}, {DISMISSED} or {REVIEW})", path=item)
+        found[path.name] = path
+    return found
+
+
+def report_files(pattern: str, folder: Path | None = None) -> list[tuple[str, Path]]:
+    """``(report id, path)`` of every file named ``pattern`` in the report folders, sorted."""
+    return [(report, path) for report, root in report_folders(folder).items()
+            for path in sorted(root.glob(pattern))]
 
 
 def read_toml(path: Path) -> tuple[dict, list[str]]:

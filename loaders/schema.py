@@ -296,6 +296,11 @@ REPORT_SHAPE = {
     "note": Field(TEXT),
 }
 NAMES = list_of(TEXT, "a list of names")
+# reports/<id>/report.toml: what is known about one report besides its manifest entry
+SETTINGS_SHAPE = {"segments": Field(list_of(SLUG, "a list of segment entity ids")), "note": Field(TEXT)}
+# reports/<id>/dismissed.toml: a name the curator decided is not an entity, and why
+DISMISSAL_SHAPE = {"name": Field(TEXT, required=True), "reason": Field(TEXT, required=True,
+                                                                       missing="needs a reason")}
 MEASURE_SHAPE = {"label": Field(TEXT, required=True), "definition": Field(TEXT), "alt": Field(NAMES),
                  "sign": Field(one_of(("expense",), "sign convention"))}
 

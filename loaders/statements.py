@@ -1,6 +1,7 @@
 """Curated statements: facts read by a person from report prose, stored as data.
 
-A statement file holds records. ``[[certification]]``, ``[[membership]]`` and any other
+Statement files live in the folder of the report they read, ``reports/<id>/statements*.toml``,
+and cite that report only. A statement file holds records. ``[[certification]]``, ``[[membership]]`` and any other
 table named after an ontology class create a qualified-fact node with an ``id``; an
 ``[[about]]`` record adds facts to an existing entity named by ``subject``. Every other
 key is an ``sk:`` property. ``cite`` lists ``"report-id:line | anchor phrase"``; the
@@ -25,7 +26,7 @@ from pathlib import Path
 
 from rdflib import RDF, RDFS, XSD, Literal, URIRef
 
-from .datafiles import data_files, read_toml, record_lines
+from .datafiles import STATEMENTS, read_toml, record_lines, report_files
 from .errors import InputError
 from .facts import Citation, Fact, Ref
 from .registry import Registry
@@ -93,10 +94,11 @@ def literal_for(value: object, range_: URIRef | None, where: str, key: str) -> L
 
 
 def read_records(folder: Path | None = None) -> list[Record]:
-    """Every record of ``statements/*.toml``, each checked against :func:`schema.statement_shape`."""
+    """Every record of every report folder's ``statements*.toml``, each checked against
+    :func:`schema.statement_shape` and citing only the report whose folder holds it."""
     class_names = {name.lower(): name for name in classes()}
     records = []
-    for path in data_files("statements", folder):
+    for report, path in report_files(STATEMENTS, folder):
         data, lines = read_toml(path)
         for table, entries in data.items():
             header = key_line(lines, None, table)
@@ -106,7 +108,13 @@ def read_records(folder: Path | None = None) -> list[Record]:
                 raise InputError(f"{table} must be an array of tables [[{table}]]", path=path, line=header)
             kind = class_names.get(table.lower(), "about")
             for body, start in zip(entries, record_lines(lines, table, len(entries)), strict=True):
-                records.append(_record(table, kind, body, path, lines, start))
+                record = _record(table, kind, body, path, lines, start)
+                strangers = sorted({c.report for c in record.citations} - {report})
+                if strangers:
+                    raise InputError(f"[[{table}]] {record.node}: cites {', '.join(strangers)} from the folder of "
+                                     f"{report}; a record cites its own report only (put the rest in "
+                                     f"reports/{strangers[0]}/)", path=path, line=start)
+                records.append(record)
     return records
 
 
@@ -126,18 +134,26 @@ def _record(table: str, kind: str, body: object, path: Path, lines: list[str], s
 
 
 def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact]:
-    """Every curated record as facts; object ids must name a registry entity or a record node."""
+    """Every curated record as facts; object ids must name a registry entity or a record node.
+
+    Several reports may state one node: each report's record of it gives facts cited to that
+    report, and the records must agree on what the node is (its class and its label).
+    """
     records = read_records(folder)
     nodes: dict[str, Record] = {}
     for record in records:
         if record.kind == "about":
             continue
-        if record.node in nodes or record.node in registry:
-            raise InputError(f"duplicate id {record.node!r} (also at "
-                             f"{nodes[record.node].where if record.node in nodes else 'the registry'})",
+        if record.node in registry:
+            raise InputError(f"id {record.node!r} is an entity of the registry too ({registry[record.node].source})",
                              path=record.where)
-        nodes[record.node] = record
+        first = nodes.setdefault(record.node, record)
+        if first.kind != record.kind:
+            raise InputError(f"{record.node!r} is made by a [[{record.kind.lower()}]] record here but by a "
+                             f"[[{first.kind.lower()}]] at {first.where}",
+                             path=record.where)
     facts: list[Fact] = []
+    labels: dict[str, tuple[str, str]] = {}
     for record in records:
         origin = f"statement {record.node} ({record.where})"
         if record.kind == "about" and record.node not in registry and record.node not in nodes:
@@ -159,6 +175,10 @@ def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact
         if record.kind != "about":
             facts.append(Fact(subject, RDF.type, classes()[record.kind], record.citations, origin))
             label = record.label or _label(record.kind, record.node, values, registry, nodes)
+            named = labels.setdefault(record.node, (label, record.where))
+            if named[0] != label:
+                raise InputError(f"{record.node!r} is labelled {label!r} here but {named[0]!r} at {named[1]}; "
+                                 "records of one node must agree on its label", path=record.where)
             facts.append(Fact(subject, RDFS.label, Literal(label), record.citations, origin))
     return facts
 

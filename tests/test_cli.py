@@ -109,18 +109,19 @@ def test_report_whose_checksum_differs(runner, tmp_path, built, reports_copy):
     _assert_refused(result, out, before, "interim-results-2025h1.txt", "checksum differs")
 
 
-@pytest.mark.parametrize("kind", ["entities", "statements"])
-def test_data_file_with_a_syntax_error(runner, tmp_path, built, data_copy, kind):
+@pytest.mark.parametrize("pattern", ["entities/*.toml", "reports/*/statements-*.toml", "reports/*/tables.toml",
+                                     "reports/*/report.toml"])
+def test_data_file_with_a_syntax_error(runner, tmp_path, built, data_copy, pattern):
     out = _previous_build(tmp_path, built)
     before = digest(out)
-    target = sorted((data_copy / kind).glob("*.toml"))[0]
+    target = sorted(data_copy.glob(pattern))[0]
     target.write_text(target.read_text(encoding="utf-8") + "\n[broken\nlabel = 1\n", encoding="utf-8")
     result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
     _assert_refused(result, out, before, target.name, "TOML syntax error")
 
 
 def _edit_statement(data_copy: Path, old: str, new: str) -> Path:
-    path = data_copy / "statements" / "certifications.toml"
+    path = data_copy / "reports/sustainability-report-2024/statements-certifications.toml"
     text = path.read_text(encoding="utf-8")
     assert old in text
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
@@ -133,7 +134,7 @@ def test_unknown_report_id(runner, tmp_path, built, data_copy):
     _edit_statement(data_copy, '"sustainability-report-2024:1725 | The tower was awarded the LEED',
                     '"sustainability-report-2042:1725 | The tower was awarded the LEED')
     result = runner.invoke(main, ["build", "-q", "--out", str(out), "--data", str(data_copy)])
-    _assert_refused(result, out, before, "cert-xinzhou-tower-leed-gold", "unknown report id",
+    _assert_refused(result, out, before, "cert-xinzhou-tower-leed-gold", "cites sustainability-report-2042",
                     "sustainability-report-2042")
 
 

@@ -87,7 +87,7 @@ def dropped_citation(built, tmp_path_factory):
     root = tmp_path_factory.mktemp("changed")
     data = root / "data"
     shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-    path = data / "statements" / "certifications.toml"
+    path = data / "reports/sustainability-report-2024/statements-certifications.toml"
     text = path.read_text(encoding="utf-8")
     line = '  "sustainability-report-2024:811 | Trusted Information Security Assessment TISAX AL3 Certification in 2023",\n'
     assert line in text

@@ -41,7 +41,7 @@ class Inputs:
     def statements(self, text: str) -> Path:
         """A new statements file holding ``text``; records cite a real line, so only their
         shape (or what they say) can be wrong."""
-        path = self.data / "statements" / "zz-test.toml"
+        path = self.data / "reports" / "prospectus-2021-business" / "statements-zz-test.toml"
         path.write_text(text, encoding="utf-8")
         return path
 
@@ -152,8 +152,34 @@ def folder_named_toml_in_entities(c: Inputs) -> list[str]:
 
 
 def folder_named_toml_in_statements(c: Inputs) -> list[str]:
-    (c.data / "statements" / "x.toml").mkdir()
-    return ["statements/x.toml", "is a folder", "expected a TOML data file"]
+    (c.data / "reports" / "annual-results-2024" / "statements-x.toml").mkdir()
+    return ["annual-results-2024/statements-x.toml", "is not a data file of a report folder"]
+
+
+def misspelt_file_in_a_report_folder(c: Inputs) -> list[str]:
+    (c.data / "reports" / "annual-results-2024" / "tables.toml").rename(
+        c.data / "reports" / "annual-results-2024" / "tabels.toml")
+    return ["annual-results-2024/tabels.toml", "is not a data file of a report folder", "tables.toml"]
+
+
+def report_folder_not_in_the_manifest(c: Inputs) -> list[str]:
+    (c.data / "reports" / "annual-results-2042").mkdir()
+    return ["reports/annual-results-2042", "which the manifest does not list", "sensekg report add"]
+
+
+def record_in_the_folder_of_another_report(c: Inputs) -> list[str]:
+    folder = c.data / "reports" / "annual-results-2024"
+    (folder / "statements-zz.toml").write_text(
+        '[[about]]\nsubject = "sensetime"\nfoundingDate = "2014"\n'
+        'cite = ["prospectus-2021-business:25 | smart auto"]\n', encoding="utf-8")
+    return ["statements-zz.toml:1", "cites prospectus-2021-business from the folder of annual-results-2024",
+            "reports/prospectus-2021-business/"]
+
+
+def segment_that_is_not_a_segment(c: Inputs) -> list[str]:
+    path = c.data / "reports" / "annual-results-2024" / "report.toml"
+    c.edit(path, '"segment-2024-smart-auto"', '"senseauto"')
+    return ["annual-results-2024/report.toml", "'senseauto' is not a BusinessSegment"]
 
 
 def data_file_not_utf8(c: Inputs) -> list[str]:
@@ -246,7 +272,8 @@ CASES: list[Callable[[Inputs], list[str]]] = [
     statement_date_not_a_date, statement_year_month_not_a_month, statement_boolean_value,
     statement_about_with_a_label,
     built_on_itself, built_on_each_other, powered_by_what_it_powers, part_of_itself, versions_of_each_other,
-    subsidiary_of_itself,
+    subsidiary_of_itself, misspelt_file_in_a_report_folder, report_folder_not_in_the_manifest,
+    record_in_the_folder_of_another_report, segment_that_is_not_a_segment,
 ]
 
 
@@ -267,7 +294,7 @@ def test_bad_input_is_an_input_error(reports_copy, data_copy, damage):
 
 # `sensekg build` hashes the data files (graph/build.py inputs_digest) before the loaders
 # read them, so a folder named *.toml meets that first: still one line naming it.
-CLI_NEEDLES = {folder_named_toml_in_entities: ["entities/x.toml"], folder_named_toml_in_statements: ["statements/x.toml"]}
+CLI_NEEDLES = {folder_named_toml_in_entities: ["entities/x.toml"], folder_named_toml_in_statements: ["annual-results-2024/statements-x.toml"]}
 
 
 @pytest.mark.parametrize("damage", CASES, ids=[case.__name__ for case in CASES])

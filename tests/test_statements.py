@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ label = "ISO 9001"
 
 def write(folder: Path, entities: str, statements: str) -> Path:
     (folder / "entities").mkdir(parents=True)
-    (folder / "statements").mkdir()
+    (folder / "reports" / "r").mkdir(parents=True)
     (folder / "entities" / "e.toml").write_text(entities, encoding="utf-8")
-    (folder / "statements" / "s.toml").write_text(statements, encoding="utf-8")
+    (folder / "reports" / "r" / "statements.toml").write_text(statements, encoding="utf-8")
     return folder
 
 
@@ -58,6 +59,42 @@ cite = ["r:3 | ISO 9001", "r:4 | in December 2022"]
     assert by_predicate[SK.validUntil].object == Literal("2025-08-11", datatype=XSD.date)
     assert by_predicate[RDFS.label].object == Literal("Acme: ISO 9001 (2022-12)")
     assert by_predicate[SK.holder].citations == (Citation("r", 3, "ISO 9001"), Citation("r", 4, "in December 2022"))
+
+
+CERT = """
+[[certification]]
+id = "cert-acme-iso-9001"
+holder = "acme"
+standard = "iso-9001"
+{extra}cite = ["{report}:3 | ISO 9001"]
+"""
+
+
+def two_reports(tmp_path: Path, second: str):
+    folder = write(tmp_path / "data", ENTITIES, CERT.format(extra="", report="r"))
+    (folder / "reports" / "q").mkdir()
+    (folder / "reports" / "q" / "statements.toml").write_text(second, encoding="utf-8")
+    return statement_facts(load_registry(folder), folder)
+
+
+def test_two_report_folders_state_one_node_each_with_its_own_citations(tmp_path):
+    facts = two_reports(tmp_path, CERT.format(extra="", report="q"))
+    holder = {c for f in facts if f.predicate == SK.holder for c in f.citations}
+    assert holder == {Citation("r", 3, "ISO 9001"), Citation("q", 3, "ISO 9001")}
+    assert all(len(f.citations) == 1 for f in facts)  # nothing of one report is cited to the other
+    origins = {f.origin.split("(")[1].split("/reports/")[1] for f in facts}
+    assert origins == {"r/statements.toml:2)", "q/statements.toml:2)"}
+
+
+@pytest.mark.parametrize(("second", "message"), [
+    (CERT.format(extra='label = "Acme ISO"\n', report="q"), "labelled 'Acme: ISO 9001' here but 'Acme ISO'"),
+    (CERT.format(extra="", report="q").replace("certification", "award").replace("holder", "awardedTo")
+     .replace('standard = "iso-9001"\n', 'label = "x"\n'), "is made by a [[certification]] record here but by a [[award]]"),
+    (CERT.format(extra="", report="r"), "cites r from the folder of q"),
+])
+def test_records_of_one_node_in_two_folders_must_agree(tmp_path, second, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        two_reports(tmp_path, second)
 
 
 def test_amounts_are_decimals(tmp_path):

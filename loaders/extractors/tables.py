@@ -1,6 +1,6 @@
 """Figures from report tables: the generic reader for every table, overrides where it cannot.
 
-Every table of every report is read by :mod:`.tablereader`, by rule. ``data/tables.toml``
+Every table of every report is read by :mod:`.tablereader`, by rule. A report folder's ``tables.toml``
 holds the exceptions, each with a comment saying why:
 
 - ``[[table]]`` overrides a table whose header lies (the interim Financial Summary heads its
@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ..datafiles import array_records, data_dir, read_toml
+from ..datafiles import TABLES, array_records, read_toml, report_files
 from ..errors import InputError
 from ..facts import Citation
 from ..observations import NotANumber, Reading, agrees, looks_dotted, looks_numeric, measure_for, parse_value, period
@@ -62,17 +62,28 @@ class TableSpec:
     where: str = ""
 
 
-def _tables_file(folder: Path | None) -> tuple[Path, dict, list[str]] | None:
-    path = (folder or data_dir()) / "tables.toml"
-    if not path.is_file():
-        return None
-    return (path, *read_toml(path))
+def _tables_files(folder: Path | None) -> list[tuple[str, Path, dict, list[str]]]:
+    """Each report folder's ``tables.toml``: its report id, path, parsed data and lines."""
+    return [(report, path, *read_toml(path)) for report, path in report_files(TABLES, folder)]
 
 
 def _records(folder: Path | None, parsed, name: str) -> list[tuple[dict, str]]:
-    """The ``[[name]]`` records of ``tables.toml`` (already parsed, or read from ``folder``)."""
-    parsed = parsed or _tables_file(folder)
-    return array_records(*parsed, name) if parsed else []
+    """The ``[[name]]`` records of every ``tables.toml`` (already parsed, or read from ``folder``),
+    each with its folder's ``report``: a ``report`` key, where given, must be that report."""
+    found = []
+    for report, path, data, lines in parsed if parsed is not None else _tables_files(folder):
+        for body, where in array_records(path, data, lines, name):
+            if isinstance(body, dict):
+                stated = body.get("report", report)
+                cited = body.get("cite") if name == "figure" else None
+                if isinstance(cited, str) and ":" in cited:
+                    stated = cited.split(":", 1)[0].strip()
+                if stated != report:
+                    raise InputError(f"[[{name}]] is about {stated!r} but lives in the folder of {report!r}; "
+                                     f"move it to reports/{stated}/", path=where)
+                body = {"report": report, **body}
+            found.append((body, where))
+    return found
 
 
 def load_specs(folder: Path | None = None, parsed=None) -> list[TableSpec]:
@@ -259,9 +270,9 @@ def continued_tables(document: Document) -> list[Table]:
 def extract_table_readings(corpus: Corpus, registry: Registry,
                            data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
     """Every table of every report, read by rule except where ``tables.toml`` overrides it."""
-    parsed = _tables_file(data)
-    specs = load_specs(data, parsed) if parsed else []
-    figures = load_figures(data, parsed) if parsed else []
+    parsed = _tables_files(data)
+    specs = load_specs(data, parsed)
+    figures = load_figures(data, parsed)
     readings, skipped = [], []
     overridden: set[tuple[str, int]] = set()
     for spec in specs:
@@ -272,7 +283,7 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
         overridden.add((spec.report, table.first_line))
     figure_readings = [read_figure(corpus, registry, spec, data) for spec in figures]
     refused = {}
-    for record in load_skips(data, parsed) if parsed else []:
+    for record in load_skips(data, parsed):
         if record.report not in corpus:
             raise InputError(f"skip record: unknown report id {record.report!r}", path=record.where)
         for line in record.lines:

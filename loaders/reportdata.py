@@ -1,0 +1,79 @@
+"""What a report folder says about its report besides statements and tables: its settings
+(``report.toml``) and the names its curator dismissed (``dismissed.toml``).
+
+Both are read through the same checks as every other data file, so a misspelt key or a
+dismissal without a reason is an error naming the file and line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .datafiles import DISMISSED, SETTINGS, array_records, read_toml, report_folders
+from .errors import InputError
+from .registry import Registry
+from .reports import Corpus
+from .schema import DISMISSAL_SHAPE, SETTINGS_SHAPE, check_record
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """``report.toml``: ``segments`` is the report's segment scheme, the segment entities its
+    prose and tables name ("Our Generative AI revenue")."""
+
+    segments: tuple[str, ...] = ()
+    where: str = ""
+
+
+@dataclass(frozen=True)
+class Dismissal:
+    report: str
+    name: str
+    reason: str
+    where: str
+
+
+def report_settings(folder: Path | None = None) -> dict[str, ReportSettings]:
+    """Each report folder's settings by report id; a folder without ``report.toml`` has none."""
+    found = {}
+    for report, root in report_folders(folder).items():
+        path = root / SETTINGS
+        if not path.is_file():
+            continue
+        data, lines = read_toml(path)
+        values = check_record(data, SETTINGS_SHAPE, "", path, lines, None)
+        found[report] = ReportSettings(tuple(values.get("segments", ())), str(path))
+    return found
+
+
+def dismissals(folder: Path | None = None) -> list[Dismissal]:
+    """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity."""
+    found = []
+    for report, root in report_folders(folder).items():
+        path = root / DISMISSED
+        if not path.is_file():
+            continue
+        data, lines = read_toml(path)
+        extra = sorted(set(data) - {"dismiss"})
+        if extra:
+            raise InputError(f"unknown table {extra[0]!r}; expected [[dismiss]] records", path=path)
+        for body, where in array_records(path, data, lines, "dismiss"):
+            start = int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[1].isdigit() else None
+            values = check_record(body, DISMISSAL_SHAPE, "[[dismiss]]", path, lines, start)
+            found.append(Dismissal(report, values["name"], values["reason"].strip(), where))
+    return found
+
+
+def check_report_data(corpus: Corpus, registry: Registry, folder: Path | None = None) -> None:
+    """Every report folder names a report of the manifest, and its segments are segments of
+    the registry: a folder for a report the manifest lacks would otherwise be read by nothing."""
+    for report, root in report_folders(folder).items():
+        if report not in corpus:
+            raise InputError(f"a data folder for report {report!r}, which the manifest does not list "
+                             f"(known: {', '.join(corpus.ids)}); add it with `sensekg report add`", path=root)
+    for report, settings in report_settings(folder).items():
+        for segment in settings.segments:
+            if segment not in registry or registry[segment].type != "BusinessSegment":
+                raise InputError(f"segments: {segment!r} is not a BusinessSegment of the registry",
+                                 path=settings.where)
