@@ -37,7 +37,7 @@ def main() -> None:
         if not line.startswith("#"):
             report, number, value, _, period, _ = line.split("\t")
             before.add((report, int(number), abs(Decimal(value)), period))
-    pool = [r for r in readings if r.origin.startswith("table reader") and (args.all or (
+    pool = [r for r in readings if r.origin.startswith("read_generic (") and (args.all or (
         r.citations[0].report, r.citations[0].line, abs(r.value), r.period.label) not in before)]
     tables = {f"{d.id}:{t.first_line}": t for d in corpus for t in continued_tables(d)}
     random.seed(args.seed)

@@ -70,9 +70,14 @@ class _Terms(dict):
 
 
 def assemble(corpus: Corpus, facts: Iterable[Fact],
-             evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None) -> list[Quad]:
+             evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None,
+             origins: dict[str, set[str]] | None = None) -> list[Quad]:
     """Every quad of the dataset (ontology, report descriptions, facts and their evidence) as
     pyoxigraph quads, sorted so that the same graph always gives the same bytes.
+
+    ``origins``, when given, is filled with the origin of each evidence node: the records
+    (file:line) and rules (function) that made its fact. It stays out of the graph, which says
+    what the reports state, not how this project's data is laid out.
 
     The quads are made as pyoxigraph terms directly: going through rdflib terms first cost more
     than the rest of the build together.
@@ -94,7 +99,10 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
         for citation in fact.citations:
             found = evidence[(fact, citation)]
             graph = terms[report_iri(found.report)]
-            node = ox.NamedNode(evidence_iri(found.report, found.line, ns, np, no))
+            iri = evidence_iri(found.report, found.line, ns, np, no)
+            node = ox.NamedNode(iri)
+            if origins is not None:
+                origins.setdefault(iri, set()).add(fact.origin)
             quads.update((
                 ox.Quad(xs, xp, xo, graph),
                 ox.Quad(node, a, evidence_class, graph),

@@ -25,7 +25,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import FORMAT, INFO, STORE, STORE_FILES, TRIG, store_digests, write_build
+from .buildio import FORMAT, INFO, ORIGINS, STORE, STORE_FILES, TRIG, store_digests, write_build
 
 
 @dataclass
@@ -37,6 +37,7 @@ class BuildResult:
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list = field(default_factory=list)
     readings: list = field(default_factory=list)  # every figure read, before merging into observations
+    origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
 
 
 @contextmanager
@@ -63,9 +64,10 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     with _timed(timings, "evidence check", progress):
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
-        quads = assemble(corpus, facts, evidence, data)
+        origins: dict[str, set[str]] = {}
+        quads = assemble(corpus, facts, evidence, data, origins)
     return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry),
-                       extraction.readings)
+                       extraction.readings, origins)
 
 
 def inputs_digest(data: Path | None = None) -> str:
@@ -115,6 +117,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
             rdfio.fill(persisted, result.quads)
             persisted.flush()
             del persisted
+        write_origins(result.origins, folder / ORIGINS)
         info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE)}
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
@@ -202,3 +205,40 @@ def per_report(quads: Iterable[ox.Quad]) -> tuple[dict[str, Counter], dict[str, 
         elif quad.predicate.value == measure:
             measured.setdefault(report, Counter())[_qname(quad.object.value)] += 1
     return types, measured
+
+
+def write_origins(origins: dict[str, set[str]], path: Path) -> None:
+    """The origin of every evidence node, as JSON: each distinct origin once, and per evidence
+    node (its IRI after the evidence namespace) the indexes of its origins."""
+    names = sorted({origin for found in origins.values() for origin in found})
+    index = {name: number for number, name in enumerate(names)}
+    prefix = len(str(EVIDENCE))
+    table = {iri[prefix:]: sorted(index[o] for o in found) for iri, found in sorted(origins.items())}
+    path.write_text(json.dumps({"origins": names, "evidence": table}, separators=(",", ":")) + "\n",
+                    encoding="utf-8")
+
+
+def read_origins(folder: Path) -> dict[str, list[str]]:
+    """Evidence IRI -> its origins, from a build folder; empty for a build made before origins."""
+    path = folder / ORIGINS
+    if not path.is_file():
+        return {}
+    data = json.loads(path.read_text(encoding="utf-8"))
+    names = data["origins"]
+    return {str(EVIDENCE) + key: [names[i] for i in found] for key, found in data["evidence"].items()}
+
+
+def show_origin(origin: str) -> str:
+    """An origin with its data file's path relative to the current folder where it is under it."""
+    import os
+    import re
+
+    def relative(match: re.Match) -> str:
+        path = Path(match.group(1))
+        try:
+            shown = path.relative_to(Path.cwd())
+        except ValueError:
+            shown = path
+        return f"({shown}{match.group(2)})"
+
+    return re.sub(r"\((" + re.escape(os.sep) + r"[^()]*?\.toml)(:\d+|:\?)?\)", relative, origin)

@@ -37,8 +37,9 @@ from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused
 TRIG = "sensekg.trig"
 INFO = "build-info.json"
 STORE = "store"
+ORIGINS = "origins.json"
 FORMAT = "sensekg-build/1"
-OUTPUTS = frozenset({TRIG, INFO, STORE})
+OUTPUTS = frozenset({TRIG, INFO, STORE, ORIGINS})
 WAIT_FOR_SWAP = 30.0  # seconds a reader waits for a live build's swap (it takes milliseconds)
 
 

@@ -409,14 +409,37 @@ def query_catalogue(output: Path | None) -> None:
         write_atomic(output, text.encode("utf-8"))
 
 
-def why_rows(store, entity: str, iris: bool) -> tuple[list[str], list[tuple]]:
+def why_rows(store, entity: str, iris: bool, origins_of: Path | None = None) -> tuple[list[str], list[tuple]]:
+    """The evidence rows of ``entity``; with ``origins_of`` (a build folder), the quote gives way
+    to the records and rules that made each fact there."""
     from .query import select
     from .runner import resolve_entity, with_labels
     from .saved import get_saved
 
     found = resolve_entity(store, entity, "ENTITY")
     columns, rows = select(store, get_saved("evidence").text, {"entity": found})
+    if origins_of is not None:
+        columns, rows = columns[:-1] + ["origin"], _with_origins(rows, origins_of)
     return columns, rows if iris else with_labels(store, rows)
+
+
+def _with_origins(rows: list[tuple], folder: Path) -> list[tuple]:
+    from rdflib import Literal
+
+    from .assemble import evidence_iri
+    from .build import read_origins, show_origin
+
+    origins = read_origins(folder)
+    if not origins:
+        raise InputError(f"{folder} records no origins: it was built by an older sensekg; "
+                         "rebuild it with `sensekg build --force`")
+    out = []
+    for subject, predicate, obj, source, _quote in rows:
+        report, line = str(source).rsplit(":", 1)
+        iri = evidence_iri(report, int(line), subject.n3(), predicate.n3(), obj.n3())
+        made_by = "; ".join(show_origin(o) for o in origins.get(iri, ["(none recorded)"]))
+        out.append((subject, predicate, obj, source, Literal(made_by)))
+    return out
 
 
 def search_rows(store, text: str) -> tuple[list[str], list[tuple]]:
@@ -432,17 +455,21 @@ def search_rows(store, text: str) -> tuple[list[str], list[tuple]]:
 @click.argument("entity", type=TEXT)
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
 @click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@click.option("--origin", is_flag=True,
+              help="Instead of the quote, show what made each fact: a data file and line, or a rule (function).")
 @limits()
 @graph_option
-def why(entity: str, fmt: str, iris: bool, timeout: float, max_memory: float, graph_dir: Path) -> None:
+def why(entity: str, fmt: str, iris: bool, origin: bool, timeout: float, max_memory: float, graph_dir: Path) -> None:
     """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote.
 
-    The same as `sensekg query run evidence --param entity=ENTITY`.
+    The same as `sensekg query run evidence --param entity=ENTITY`. With --origin, each fact
+    names the record (file:line) or the rule that made it, so a wrong fact leads to what to fix.
     """
     from .query import render
 
-    columns, rows = on_store(graph_dir, why_rows, entity, iris, timeout=timeout, max_memory=max_memory)
-    click.echo(render(columns, rows, fmt))
+    columns, rows = on_store(graph_dir, why_rows, entity, iris, graph_dir if origin else None,
+                             timeout=timeout, max_memory=max_memory)
+    click.echo(render(columns, rows, fmt, limit=None if origin else 60))
 
 
 @main.command()

@@ -133,7 +133,8 @@ def show(value: Node | None) -> str:
     return str(value) if isinstance(value, Literal) else value.n3()
 
 
-def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
+def render(columns: list[str], rows: list[tuple], fmt: str = "table", limit: int | None = 60) -> str:
+    """Rows as a table (cells cut at ``limit`` characters, none when ``None``), Markdown, JSON or CSV."""
     cells = [[show(v) for v in row] for row in rows]
     if fmt == "md":
         escape = lambda v: v.replace("|", "\\|").replace("\n", " ")  # noqa: E731
@@ -149,7 +150,7 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table") -> str:
         writer.writerow(columns)
         writer.writerows(cells)
         return buffer.getvalue().rstrip("\n")
-    widths = [min(60, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    widths = [min(limit or 1 << 30, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
 
     def line(values: list[str]) -> str:
         fitted = (v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths, strict=True))

@@ -257,7 +257,7 @@ def _measure_facts(measure_id: str, readings: list[Reading]) -> list[Fact]:
         if cite and (cite.report not in first_per_report or cite.line < first_per_report[cite.report].line):
             first_per_report[cite.report] = cite
     cites = tuple(first_per_report.values()) or first.citations[:1]
-    origin = f"measure named after a printed label ({first.origin})"
+    origin = f"measure named after a printed label by {first.origin}"
     return [
         Fact(iri, RDF.type, SK.Measure, cites, origin),
         Fact(iri, RDFS.label, Literal(first.measure.label), cites, origin),
@@ -296,9 +296,6 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
     printed = best.value
     if best.measure.sign == "expense":  # one sign, however the report printed it (see measures.toml)
         value, printed = abs(value), abs(printed)
-    citations = tuple(dict.fromkeys(c for r in cluster for c in r.citations))
-    period_citations = citations + tuple(dict.fromkeys(c for r in cluster for c in r.period_citations))
-    origin = best.origin
     node = Ref(_node_id(key, number))
     measure, period_ = best.measure, best.period
     label = f"{measure.label}, {period_.label}" + (f", {best.segment}" if best.segment else "")
@@ -331,5 +328,12 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         dated.append((SK.baselinePeriod, Literal(best.baseline)))
     for table in sorted({r.table for r in cluster if r.table}):
         pairs.append((SK.table, Literal(table)))
-    return [Fact(node, p, o, citations, origin) for p, o in pairs] + \
-        [Fact(node, p, o, period_citations, origin) for p, o in dated]
+    # each reading's own citations, with its own origin: the rule or record that read the figure
+    # there is the one to look at when that citation is wrong
+    facts = []
+    for reading in cluster:
+        period_citations = reading.citations + tuple(c for c in reading.period_citations
+                                                     if c not in reading.citations)
+        facts += [Fact(node, p, o, reading.citations, reading.origin) for p, o in pairs]
+        facts += [Fact(node, p, o, period_citations, reading.origin) for p, o in dated]
+    return facts

@@ -826,7 +826,7 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
             else measure_for(measure_label, data)
         out.append(Reading(
             subject=subject, measure=measure, period=period_, value=value, unit=unit,
-            citations=(Citation(document.id, row.line, anchor),), origin=f"table reader ({document.id}:{row.line})",
+            citations=(Citation(document.id, row.line, anchor),), origin=f"read_generic ({document.id}:{row.line})",
             segment=segment, baseline=col.baseline.label if col.baseline else None, table=name,
             period_citations=period_cites,
             label_citation=Citation(document.id, row.line, ln.printed) if ln.printed and ln.printed in raw else (

@@ -374,11 +374,11 @@ def separate_homonyms(generic: list[Reading], curated: list[Reading], headings: 
     for group in groups.values():
         if len(group) < 2:
             continue
-        ordered = sorted(group, key=lambda r: (r.table is not None and r.origin.startswith("table reader"),
+        ordered = sorted(group, key=lambda r: (r.table is not None and r.origin.startswith("read_generic ("),
                                                order.get(r.citations[0].report, 0), r.citations[0].line))
         first = ordered[0]
         for reading in ordered[1:]:
-            if reading.table is None or reading.table == first.table or not reading.origin.startswith("table reader") \
+            if reading.table is None or reading.table == first.table or not reading.origin.startswith("read_generic (") \
                     or agrees(first, reading):
                 continue
             heading = headings.get(reading.table, "")
