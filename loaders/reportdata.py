@@ -47,6 +47,17 @@ def report_settings(folder: Path | None = None) -> dict[str, ReportSettings]:
     return found
 
 
+def report_segments(registry: Registry, report: str, folder: Path | None = None) -> dict[str, str]:
+    """The segment scheme of ``report``: each of its segments' names (label and aliases) -> id."""
+    settings = report_settings(folder).get(report)
+    found = {}
+    for segment in settings.segments if settings else ():
+        if segment in registry:
+            for name in registry[segment].names:
+                found[name] = segment
+    return found
+
+
 def dismissals(folder: Path | None = None) -> list[Dismissal]:
     """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity."""
     found = []

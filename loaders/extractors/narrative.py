@@ -16,7 +16,7 @@ from pathlib import Path
 from ..facts import Citation
 from ..observations import Reading, change_measure, measure_for, parse_value, period
 from ..registry import Registry
-from ..reportdata import report_settings
+from ..reportdata import report_segments
 from ..reports import Corpus
 from .scan import Rule
 from .tables import Skipped
@@ -61,30 +61,26 @@ def _instant(date_text: str, year: str) -> str:
     return f"{year}-06-30" if date_text.startswith("June") else f"{year}-12-31"
 
 
-def _segment_and_measure(what: str, segments: tuple[str, ...], registry: Registry) -> tuple[str | None, str]:
+def _segment_and_measure(what: str, segments: dict[str, str]) -> tuple[str | None, str]:
     """"Generative AI revenue" is the revenue of the segment of that name in the report's scheme
     (``segments`` in its folder's ``report.toml``); any other name is a measure of the company."""
     what = what.strip()
-    if segments and what.endswith(" revenue") and what != "revenue":
-        name = what[: -len(" revenue")]
-        found = [e.id for e in registry.candidates(name) if e.id in segments]
-        if len(found) == 1:
-            return found[0], "Revenue"
+    if what.endswith(" revenue") and what[: -len(" revenue")] in segments:
+        return segments[what[: -len(" revenue")]], "Revenue"
     return None, what[0].upper() + what[1:]
 
 
 def extract_narrative_readings(corpus: Corpus, registry: Registry,
                                data: Path | None = None) -> tuple[list[Reading], list[Skipped]]:
     readings: list[Reading] = []
-    settings = report_settings(data)
     for document in corpus:
-        segments = settings[document.id].segments if document.id in settings else ()
+        segments = report_segments(registry, document.id, data)
         for number, text in document.numbered():
             if "RMB" not in text:
                 continue
             for rule in CHANGE_RULES:
                 for match in rule.finditer(text):
-                    readings += _change_readings(match, document.id, number, segments, registry, data)
+                    readings += _change_readings(match, document.id, number, segments, data)
             for pattern in (BALANCE, HAD):
                 for match in pattern.finditer(text):
                     value = parse_value(match.group("now"))
@@ -98,9 +94,9 @@ def extract_narrative_readings(corpus: Corpus, registry: Registry,
     return readings, []
 
 
-def _change_readings(match: re.Match, report: str, line: int, segments: tuple[str, ...], registry: Registry,
+def _change_readings(match: re.Match, report: str, line: int, segments: dict[str, str],
                      data: Path | None) -> list[Reading]:
-    segment, measure_name = _segment_and_measure(match.group("what"), segments, registry)
+    segment, measure_name = _segment_and_measure(match.group("what"), segments)
     citation = (Citation(report, line, match.group(0)),)
     origin = f"extract_narrative_readings ({report}:{line})"
     now, then = _period(match, "p1"), _period(match, "p0")

@@ -34,6 +34,7 @@ from pathlib import Path
 from ..facts import Citation
 from ..observations import NotANumber, Period, Reading, change_measure, measure_for, parse_value, period
 from ..registry import Registry
+from ..reportdata import report_segments
 from ..reports import Document, Row, Table, clean_text
 from .tablerules import (
     NIL,
@@ -587,7 +588,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
     if why:
         return TableRead([], [Skipped(name, document.id, table.first_line, f"table skipped: {why}")])
     heading = heading_of(document, table)
-    segments = _segments(registry, document.id)
+    segments = _segments(registry, document.id, data)
     lines, drops = _joined_rows(layout)
     figure_cells = [c.cell for c in layout.columns]
 
@@ -836,12 +837,8 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
     return out
 
 
-def _segments(registry: Registry, report: str) -> dict[str, str]:
-    """The report's business segments by every name they go by."""
-    found = {}
-    for entity in registry:
-        if entity.type == "BusinessSegment" and report in entity.reports:
-            for name in entity.names:
-                found[name] = entity.id
-    return found
+def _segments(registry: Registry, report: str, data: Path | None) -> dict[str, str]:
+    """The report's business segments (``segments`` in its folder's ``report.toml``) by every
+    name they go by."""
+    return report_segments(registry, report, data)
 
