@@ -177,9 +177,15 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
             return
     progress = (lambda _: None) if quiet else _progress
     result = build_dataset(reports, data=data, progress=progress)
+    previous = load_quads(out) if not quiet and is_build(out) and (out / TRIG).is_file() else None
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep)
     click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
                f"{len(result.corpus.documents)} reports.")
+    if previous is not None:
+        from .diff import fact_changes
+
+        changes = fact_changes(previous, result.quads)
+        click.echo("\n".join(changes) if changes else "The facts are the same as in the last build.")
     _print_summary(summarize(result.quads))
     click.echo("")
     for line in table_summary(result):
@@ -683,3 +689,112 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+reports_option = click.option("--reports", type=click.Path(path_type=Path, file_okay=False), default=None,
+                              help="Reports folder (default: $SENSEKG_REPORTS, else ../shared/reports).")
+data_option = click.option("--data", type=click.Path(path_type=Path, file_okay=False), default=None,
+                           help="Data folder (default: the packaged data).")
+
+
+@main.group()
+def report() -> None:
+    """Add a report to the manifest and review what the readers make of it."""
+
+
+@report.command(name="add")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@reports_option
+@data_option
+@click.option("--id", "report_id", default=None, help="Report id (default: from the text, e.g. annual-results-2025).")
+@click.option("--kind", default=None, help="annual-results, interim-results, sustainability-report, prospectus, …")
+@click.option("--title", default=None, help="Title (default: from the text).")
+@click.option("--issuer", default=None, help="Issuing company as the registry labels it (default: from the text).")
+@click.option("--published", default=None, metavar="YYYY-MM-DD", help="Publication date.")
+@click.option("--period-start", default=None, metavar="YYYY-MM-DD", help="First day of the period reported on.")
+@click.option("--period-end", default=None, metavar="YYYY-MM-DD", help="Last day of the period reported on.")
+def report_add(file: Path, reports: Path | None, data: Path | None, report_id: str | None, kind: str | None,
+               title: str | None, issuer: str | None, published: str | None, period_start: str | None,
+               period_end: str | None) -> None:
+    """Register the report text FILE: write its manifest entry (id, kind, period, checksum), make its
+    data folder, run the generic readers over it and write the folder's review.md.
+
+    What the text does not say (a prospectus's period, say) is given with the options. A FILE
+    outside the reports folder is copied into it; nothing there is overwritten.
+    """
+    from sensekg.loaders.reports import locate_reports
+
+    from .curate import Entry, add_report, write_review
+
+    folder = locate_reports(reports)
+    given = Entry(report_id, None, title, kind, issuer, published, period_start, period_end)
+    entry, data_folder = add_report(file, folder, data, given)
+    click.echo(f"Added {entry.id} ({entry.kind}, {entry.period_start} to {entry.period_end}) to "
+               f"{folder / 'reports.toml'}; its data folder is {data_folder}.")
+    path, counts = write_review(entry.id, folder, data)
+    click.echo(_review_line(path, counts))
+
+
+def _review_line(path: Path, counts: dict[str, int]) -> str:
+    return (f"Review: {counts['figures']} figures read, {counts['not read']} tables or rows not read, "
+            f"{counts['known entities']} known entities, {counts['candidates']} candidates to decide "
+            f"({counts['dismissed']} dismissed): {path}")
+
+
+@report.command(name="review")
+@click.argument("report_id", metavar="REPORT")
+@reports_option
+@data_option
+def report_review(report_id: str, reports: Path | None, data: Path | None) -> None:
+    """Write REPORT's review.md again: figures read, tables and rows not read, known entities and
+    the candidate names still to confirm or dismiss."""
+    from .curate import write_review
+
+    path, counts = write_review(report_id, reports, data)
+    click.echo(_review_line(path, counts))
+
+
+@main.command(name="coverage")
+@click.argument("report_ids", nargs=-1, metavar="[REPORT]...")
+@click.option("--list", "show", type=click.Choice(["figures", "names", "lines"]), multiple=True,
+              help="Also list what is not accounted for, by report:line (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@reports_option
+@data_option
+@graph_option
+def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: str, reports: Path | None,
+                     data: Path | None, graph_dir: Path) -> None:
+    """What share of each report the built graph accounts for: printed figures that are
+    observations, proper names that resolve to an entity or are dismissed, lines cited by a fact."""
+    import json
+
+    from sensekg.loaders.registry import load_registry
+    from sensekg.loaders.reportdata import dismissals
+    from sensekg.loaders.reports import read_corpus
+
+    from .coverage import coverage
+
+    corpus = read_corpus(reports)
+    unknown = [r for r in report_ids if r not in corpus]
+    if unknown:
+        raise InputError(f"no report {unknown[0]!r} in the manifest (known: {', '.join(corpus.ids)})")
+    found = coverage(corpus, load_registry(data), open_store(graph_dir), dismissals(data), list(report_ids), data)
+    if fmt == "json":
+        click.echo(json.dumps([{
+            "report": c.report,
+            **{kind: {"accounted": share.accounted, "total": share.total,
+                      **({"missing": [f"{c.report}:{line} {what}" for line, what in share.items]}
+                         if kind in show else {})}
+               for kind, share in (("figures", c.figures), ("names", c.names), ("lines", c.lines))}}
+            for c in found], indent=2, ensure_ascii=False))
+        return
+    click.echo(f"{'report':28s}{'figures':>20s}{'names':>20s}{'lines':>20s}")
+    for c in found:
+        cells = "".join(f"{f'{s.accounted}/{s.total} {s.ratio:6.1%}':>20s}" for s in (c.figures, c.names, c.lines))
+        click.echo(f"{c.report:28s}{cells}")
+    for c in found:
+        for kind, share in (("figures", c.figures), ("names", c.names), ("lines", c.lines)):
+            if kind in show:
+                click.echo(f"\n{c.report}: {kind} not accounted for ({len(share.items)})")
+                for line, what in share.items:
+                    click.echo(f"  {c.report}:{line}  {what}")

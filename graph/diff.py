@@ -176,3 +176,27 @@ def rdf_patch(change: BuildDiff) -> str:
     lines += [f"A {q.subject} {q.predicate} {q.object} {q.graph_name} ." for q in change.added]
     lines.append("TC .")
     return "\n".join(lines) + "\n"
+
+
+def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20) -> list[str]:
+    """A short account of the facts one build adds and removes against another: what a curator
+    sees after a rebuild. Only facts count (evidence follows them); the first ``limit`` of each
+    are shown with labels and their graph's report. Empty when the facts are the same."""
+    def facts(quads: list[ox.Quad]) -> set[ox.Quad]:
+        return {q for q in quads if isinstance(q.graph_name, ox.NamedNode) and not _is_evidence(q.subject)
+                and "/report/" in q.graph_name.value}
+
+    before, after = facts(old), facts(new)
+    added, removed = sorted(after - before, key=str), sorted(before - after, key=str)
+    if not added and not removed:
+        return []
+    labels = {**_labels(old), **_labels(new)}
+    lines = [f"{len(added)} fact(s) added, {len(removed)} removed since the last build:"]
+    for sign, changed in (("+", added), ("-", removed)):
+        for quad in changed[:limit]:
+            report = quad.graph_name.value.rsplit("/", 1)[-1]
+            lines.append(f"  {sign} {_show(quad.subject, labels)}  {_show(quad.predicate, labels)}  "
+                         f"{_show(quad.object, labels)}  [{report}]")
+        if len(changed) > limit:
+            lines.append(f"  {sign} … and {len(changed) - limit} more")
+    return lines

@@ -9,6 +9,8 @@ folder per report, ``reports/<report-id>/``, with what is curated about that rep
 - ``dismissed.toml``: names the curator has looked at and decided are not entities;
 - ``review.md``: written by ``sensekg report add``/``review`` for the curator, never read.
 
+The data folder's own ``dismissed.toml`` holds the names dismissed for every report.
+
 The report is the unit of curation: adding a report is adding its folder (and its manifest
 entry), never editing Python. A folder or file that is missing or misplaced is reported here,
 before anything is read: an empty registry would otherwise surface much later as "not in the
@@ -112,6 +114,11 @@ def read_toml(path: Path) -> tuple[dict, list[str]]:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         raise InputError(f"not valid UTF-8 ({exc.reason} at byte {exc.start})", path=path, line=line) from None
+    return parse_toml(text, path)
+
+
+def parse_toml(text: str, path: Path) -> tuple[dict, list[str]]:
+    """``text`` parsed as the content of ``path``, with its lines; a syntax error names the line."""
     try:
         return tomllib.loads(text), text.splitlines()
     except tomllib.TOMLDecodeError as exc:

@@ -88,12 +88,34 @@ def kind_of(name: str) -> str:
     return "name"
 
 
+_ABBREVIATIONS = ("Inc.", "Co.", "Ltd.", "Dr.", "Mr.", "Ms.", "Mrs.", "Prof.", "St.", "No.", "U.S.")
+_CONNECTORS = {"of", "and", "for", "the", "on", "in", "de", "&"}
+_HONORIFICS = {"Dr", "Dr.", "Mr", "Mr.", "Ms", "Ms.", "Mrs", "Mrs.", "Prof", "Prof.", "Professor"}
+
+
+def _pieces(run: str) -> list[str]:
+    """A run cut where a sentence ends inside it ("Group. The Group"), abbreviations aside."""
+    pieces, current = [], []
+    for word in run.split():
+        current.append(word)
+        if word.endswith(".") and word not in _ABBREVIATIONS and not re.fullmatch(r"(?:[A-Z]\.)+", word):
+            pieces.append(" ".join(current))
+            current = []
+    if current:
+        pieces.append(" ".join(current))
+    return pieces
+
+
 def _trim(name: str) -> str:
-    """A run without the sentence-opening words in front and punctuation behind."""
+    """A run without the sentence-opening words and connectors in front, connectors and
+    punctuation behind."""
     words = name.split()
-    while words and words[0] in _OPENERS:
+    while words and (words[0] in _OPENERS or words[0] in _CONNECTORS):
         words.pop(0)
-    return " ".join(words).rstrip(".,;:’'-")
+    while words and words[-1] in _CONNECTORS:
+        words.pop()
+    return " ".join(words).rstrip(",;:’'-").removesuffix(".") if words and words[-1] not in _ABBREVIATIONS \
+        else " ".join(words)
 
 
 def _spans(text: str) -> Iterable[tuple[int, int, str]]:
@@ -106,24 +128,34 @@ def _spans(text: str) -> Iterable[tuple[int, int, str]]:
         if len(inner.split()) <= 10 and not inner.endswith((".", ",")):
             yield match.start(1), match.end(1), inner
     for match in RUN.finditer(text):
-        name = _trim(match.group(0))
-        words = name.split()
-        if len(words) < 2 and not CAMEL.fullmatch(name):
-            continue
-        if any(word.rstrip(".,") in _MONTHS for word in words):
-            continue
-        if name == name.upper() and not CODE.search(name):  # a heading in capitals, or acronyms only
-            continue
-        start = match.start() + match.group(0).index(name) if name in match.group(0) else match.start()
-        yield start, start + len(name), name
+        offset = 0
+        for piece in _pieces(match.group(0)):
+            at = match.group(0).index(piece, offset)
+            offset = at + len(piece)
+            name = _trim(piece)
+            words = name.split()
+            if len(words) < 2 and not CAMEL.fullmatch(name):
+                continue
+            if any(word.rstrip(".,") in _MONTHS for word in words):
+                continue
+            if name == name.upper() and not CODE.search(name):  # a heading in capitals, or acronyms only
+                continue
+            start = match.start() + at + piece.index(name)
+            yield start, start + len(name), name
 
 
 class NameFinder:
-    """Every registry name as whole words, per line of a report, found in one pass per name."""
+    """Every registry name, and the label of every curated node (an award, an event), as whole
+    words per line of a report."""
 
-    def __init__(self, registry: Registry):
+    def __init__(self, registry: Registry, nodes: dict[str, str] | None = None):
         self.registry = registry
-        self.names = sorted({name for entity in registry for name in entity.names}, key=len, reverse=True)
+        self.nodes = {name_key(label): node for label, node in (nodes or {}).items()}
+        names = {name for entity in registry for name in entity.names} | set(nodes or {})
+        self.names = sorted(names, key=len, reverse=True)
+
+    def entity_of(self, name: str, report: str) -> str | None:
+        return _entity_of(self.registry, name, report) or self.nodes.get(name_key(name))
 
     def known(self, text: str) -> list[tuple[int, int, str]]:
         found = []
@@ -167,12 +199,12 @@ def find_mentions(document: Document, registry: Registry, dismissed: Iterable[Di
         known = finder.known(text)
         covered = [(a, b) for a, b, _ in known]
         for _, _, name in known:
-            entity = _entity_of(registry, name, document.id)
+            entity = finder.entity_of(name, document.id)
             found.setdefault((number, name), Mention(document.id, number, name, kind_of(name), entity))
         for start, end, name in _spans(text):
             if (number, name) in found or _inside(start, end, covered, text):
                 continue
-            entity = _entity_of(registry, name, document.id)
+            entity = finder.entity_of(name, document.id)
             reason = None if entity else reasons.get(name_key(name))
             found[(number, name)] = Mention(document.id, number, name, kind_of(name), entity, reason)
     return sorted(found.values(), key=lambda m: (m.line, m.name))
@@ -182,8 +214,15 @@ def _inside(start: int, end: int, covered: list[tuple[int, int]], text: str) -> 
     """Whether every word of text[start:end] lies inside one of the known spans."""
     for match in re.finditer(r"[A-Za-z0-9][\w&’'.-]*", text[start:end]):
         a, b = start + match.start(), start + match.end()
-        if match.group(0) in ("of", "and", "for", "the", "on", "in", "de"):
+        if match.group(0) in _CONNECTORS or match.group(0) in _HONORIFICS:
             continue
         if not any(x <= a and b <= y for x, y in covered):
             return False
     return True
+
+
+def curated_labels(folder=None) -> dict[str, str]:
+    """The explicit label of every curated node (``[[award]]``, ``[[event]]``…) -> its id."""
+    from .statements import read_records
+
+    return {record.label: record.node for record in read_records(folder) if record.kind != "about" and record.label}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datafiles import DISMISSED, SETTINGS, array_records, read_toml, report_folders
+from .datafiles import DISMISSED, SETTINGS, array_records, data_dir, read_toml, report_folders
 from .errors import InputError
 from .registry import Registry
 from .reports import Corpus
@@ -59,9 +59,13 @@ def report_segments(registry: Registry, report: str, folder: Path | None = None)
 
 
 def dismissals(folder: Path | None = None) -> list[Dismissal]:
-    """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity."""
+    """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity.
+
+    The data folder's own ``dismissed.toml`` holds names no report makes an entity of (its
+    records have the report ``""``); a report folder's holds that report's."""
     found = []
-    for report, root in report_folders(folder).items():
+    base = folder or data_dir()
+    for report, root in [("", base), *report_folders(folder).items()]:
         path = root / DISMISSED
         if not path.is_file():
             continue
@@ -83,7 +87,7 @@ def check_report_data(corpus: Corpus, registry: Registry, folder: Path | None = 
         if report not in corpus:
             raise InputError(f"a data folder for report {report!r}, which the manifest does not list "
                              f"(known: {', '.join(corpus.ids)}); add it with `sensekg report add`", path=root)
-    for report, settings in report_settings(folder).items():
+    for settings in report_settings(folder).values():
         for segment in settings.segments:
             if segment not in registry or registry[segment].type != "BusinessSegment":
                 raise InputError(f"segments: {segment!r} is not a BusinessSegment of the registry",

@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 
 from . import schema
-from .datafiles import read_toml, record_lines
+from .datafiles import parse_toml, read_toml, record_lines
 from .errors import InputError
 from .schema import check_record
 
@@ -70,15 +70,16 @@ def locate_reports(explicit: str | Path | None = None) -> Path:
     )
 
 
-def load_manifest(folder: Path) -> list[ReportSpec]:
+def load_manifest(folder: Path, text: str | None = None) -> list[ReportSpec]:
     """The ``[[report]]`` entries of ``reports.toml``, each checked against :data:`schema.REPORT_SHAPE`.
 
     Unknown keys are errors, at the top level and in a ``[[report]]``: a misspelt optional key
     (``perod_end``) would otherwise vanish. A report's ``file`` must stay inside the reports
     folder, through symlinks too: the build reads and quotes it, and must read nothing else.
+    ``text``, when given, is checked as the manifest's content instead of the file's.
     """
     path = folder / MANIFEST
-    data, lines = read_toml(path)
+    data, lines = read_toml(path) if text is None else parse_toml(text, path)
     entries = check_record(data, schema.MANIFEST_SHAPE, "", path, lines, None)["report"]
     specs: dict[str, ReportSpec] = {}
     for index, (entry, start) in enumerate(zip(entries, record_lines(lines, "report", len(entries)),

@@ -62,6 +62,9 @@ class TableSpec:
     where: str = ""
 
 
+GENERIC = "read_generic ("  # the origin of a reading made by the generic reader (tablereader)
+
+
 def _tables_files(folder: Path | None) -> list[tuple[str, Path, dict, list[str]]]:
     """Each report folder's ``tables.toml``: its report id, path, parsed data and lines."""
     return [(report, path, *read_toml(path)) for report, path in report_files(TABLES, folder)]
@@ -374,11 +377,11 @@ def separate_homonyms(generic: list[Reading], curated: list[Reading], headings: 
     for group in groups.values():
         if len(group) < 2:
             continue
-        ordered = sorted(group, key=lambda r: (r.table is not None and r.origin.startswith("read_generic ("),
+        ordered = sorted(group, key=lambda r: (r.table is not None and r.origin.startswith(GENERIC),
                                                order.get(r.citations[0].report, 0), r.citations[0].line))
         first = ordered[0]
         for reading in ordered[1:]:
-            if reading.table is None or reading.table == first.table or not reading.origin.startswith("read_generic (") \
+            if reading.table is None or reading.table == first.table or not reading.origin.startswith(GENERIC) \
                     or agrees(first, reading):
                 continue
             heading = headings.get(reading.table, "")

@@ -1,0 +1,170 @@
+"""How much of each report the graph accounts for: the curator's measure of recall.
+
+Three shares per report, each with the items it leaves out, by ``report:line``:
+
+- **figures**: the figures the report prints (table cells that hold one figure; in prose, amounts
+  with a currency, a scale word or a percent sign) that some observation cites on that line with
+  that value, in any scale (3,772.1 million and 3,772,064 thousand are one figure);
+- **names**: the proper-name mentions (:mod:`sensekg.loaders.mentions`) that resolve to a registry
+  entity or that the curator dismissed, with a reason, in ``dismissed.toml``;
+- **lines**: the lines of text (not blank, not a table's rule or heading row) that at least one
+  fact cites.
+
+The figures come from the built graph's evidence, so coverage describes a build; the names come
+from the registry and dismissals as they are now.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from sensekg.loaders.extractors.tablereader import find_layout, is_figure, tidy
+from sensekg.loaders.extractors.tables import continued_tables
+from sensekg.loaders.mentions import Mention, NameFinder, curated_labels, find_mentions
+from sensekg.loaders.registry import Registry
+from sensekg.loaders.reportdata import Dismissal
+from sensekg.loaders.reports import Corpus, Document
+from sensekg.loaders.vocab import PROV, SK
+
+# a figure in prose: an amount with a currency, a scale word or a percent sign (at least one)
+PROSE_FIGURE = re.compile(
+    r"(?P<currency>(?:RMB|HK\$|US\$|HKD|USD)\s?)?(?<![\d.,])(?P<number>\(?\d[\d,]*(?:\.\d+)?\)?)"
+    r"(?P<scale>\s?%|\s(?:million|billion|thousand)\b)?"
+)
+
+
+@dataclass
+class Share:
+    accounted: int = 0
+    items: list[tuple[int, str]] = field(default_factory=list)  # (line, what) not accounted for
+
+    @property
+    def total(self) -> int:
+        return self.accounted + len(self.items)
+
+    @property
+    def ratio(self) -> float:
+        return self.accounted / self.total if self.total else 1.0
+
+
+@dataclass
+class Coverage:
+    report: str
+    figures: Share
+    names: Share
+    lines: Share
+    mentions: list[Mention]
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        return abs(Decimal(text.strip("()%").replace(",", "")))
+    except InvalidOperation:
+        return None
+
+
+def printed_figures(document: Document) -> list[tuple[int, str, Decimal]]:
+    """Every figure the report prints, as (line, as printed, absolute value)."""
+    found = []
+    table_lines = set()
+    for table in continued_tables(document):
+        table_lines.update(row.line for row in table.rows)
+        layout = find_layout(table)
+        if layout is None:
+            continue
+        for row in layout.body:
+            for column in layout.columns:
+                cell = row.cells[column.cell] if column.cell < len(row.cells) else ""
+                if is_figure(cell):
+                    value = _decimal(tidy(cell))
+                    if value is not None:
+                        found.append((row.line, cell.strip(), value))
+    for number, text in document.numbered():
+        if number in table_lines:
+            continue
+        for match in PROSE_FIGURE.finditer(text):
+            if not (match.group("currency") or match.group("scale")):
+                continue
+            printed = match.group("number")
+            value = _decimal(printed)
+            if value is not None and not re.fullmatch(r"(?:19|20)\d\d", printed):
+                found.append((number, match.group(0), value))
+    return found
+
+
+def _matches(printed: Decimal, values: set[Decimal]) -> bool:
+    """Whether some value, in some power-of-ten scale, rounds to the figure as printed."""
+    exponent = printed.as_tuple().exponent
+    step = Decimal(1).scaleb(exponent) if isinstance(exponent, int) else Decimal(1)
+    for value in values:
+        for shift in range(-9, 10):
+            scaled = abs(value).scaleb(shift)
+            if abs(scaled - printed) < step / 2 or scaled == printed:
+                return True
+    return False
+
+
+def evidence_by_line(store: ox.Store) -> tuple[set[tuple[str, int]], dict[tuple[str, int], set[Decimal]]]:
+    """The (report, line) pairs any fact cites, and the observation values cited on each."""
+    prefix = "https://w3id.org/sensekg/report/"
+    cited: set[tuple[str, int]] = set()
+    values: dict[tuple[str, int], set[Decimal]] = {}
+    query = f"""SELECT ?r ?line ?p ?o WHERE {{
+        ?e <{PROV.wasDerivedFrom}> ?r ; <{SK.line}> ?line ;
+           <http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate> ?p ;
+           <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?o }}"""
+    value_iri = str(SK.value)
+    for solution in store.query(query):
+        key = (solution["r"].value.removeprefix(prefix), int(solution["line"].value))
+        cited.add(key)
+        if solution["p"].value == value_iri:
+            values.setdefault(key, set()).add(Decimal(solution["o"].value))
+    return cited, values
+
+
+def _text_lines(document: Document) -> set[int]:
+    """Lines that carry text worth citing: not blank, not rules, not page furniture."""
+    found = set()
+    for number, text in document.numbered():
+        bare = re.sub(r"<[^>]+>|[*#|_\-–—=\s\t]", "", text)
+        if len(bare) >= 3 and not bare.isdigit():
+            found.add(number)
+    return found
+
+
+def coverage(corpus: Corpus, registry: Registry, store: ox.Store, dismissed: list[Dismissal],
+             reports: list[str] | None = None, data: Path | None = None) -> list[Coverage]:
+    cited, values = evidence_by_line(store)
+    finder = NameFinder(registry, curated_labels(data))
+    found = []
+    for document in corpus:
+        if reports and document.id not in reports:
+            continue
+        figures = Share()
+        for line, printed, value in printed_figures(document):
+            if _matches(value, values.get((document.id, line), set())):
+                figures.accounted += 1
+            else:
+                figures.items.append((line, printed))
+        mentions = find_mentions(document, registry, dismissed, finder)
+        names = Share(sum(1 for m in mentions if not m.undecided),
+                      [(m.line, f"{m.name} ({m.kind})") for m in mentions if m.undecided])
+        lines = Share()
+        for number in sorted(_text_lines(document)):
+            if (document.id, number) in cited:
+                lines.accounted += 1
+            else:
+                lines.items.append((number, document.line(number)[:80]))
+        found.append(Coverage(document.id, figures, names, lines, mentions))
+    return found
+
+
+def open_for_coverage(folder: Path) -> ox.Store:
+    from .buildio import open_store
+
+    return open_store(folder)

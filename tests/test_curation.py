@@ -1,0 +1,236 @@
+"""Curation by report (issue 14): report add, the review file, coverage, origins and the
+walk-through a curator makes when next year's report comes out."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from nextyear import derive
+
+from sensekg.graph.buildio import open_store
+from sensekg.graph.cli import main
+from sensekg.graph.coverage import coverage, printed_figures
+from sensekg.graph.curate import guess_entry
+from sensekg.loaders.datafiles import data_dir
+from sensekg.loaders.mentions import find_mentions
+from sensekg.loaders.registry import load_registry
+from sensekg.loaders.reportdata import dismissals
+from sensekg.loaders.reports import read_corpus
+
+NEW = "annual-results-2025"
+
+
+@pytest.fixture
+def workspace(tmp_path, reports_dir):
+    """Writable copies of the reports and the data, and next year's annual results beside them
+    (derived from the 2024 one: years moved on, lines inserted), not yet registered."""
+    reports, data = tmp_path / "reports", tmp_path / "data"
+    shutil.copytree(reports_dir, reports)
+    for path in (reports, *reports.iterdir()):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py", "review.md"))
+    text, _ = derive(reports_dir / "annual-results-2024.txt")
+    source = tmp_path / "incoming" / "sensetime-ar2025.txt"
+    source.parent.mkdir()
+    source.write_text(text, encoding="utf-8")
+    return reports, data, source
+
+
+def line_of(path: Path, needle: str) -> int:
+    return next(n for n, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1) if needle in text)
+
+
+def test_the_opening_of_each_kind_of_report_says_what_it_is(reports_dir):
+    annual = guess_entry((reports_dir / "annual-results-2024.txt").read_text(encoding="utf-8"))
+    assert (annual.id, annual.kind, annual.issuer, annual.period_start, annual.period_end) == (
+        "annual-results-2024", "annual-results", "SenseTime Group Inc.", "2024-01-01", "2024-12-31")
+    interim = guess_entry((reports_dir / "interim-results-2025h1.txt").read_text(encoding="utf-8"))
+    assert (interim.id, interim.period_start, interim.period_end) == ("interim-results-2025h1", "2025-01-01",
+                                                                      "2025-06-30")
+    esg = guess_entry((reports_dir / "sustainability-report-2024.txt").read_text(encoding="utf-8"))
+    assert (esg.id, esg.kind, esg.issuer) == ("sustainability-report-2024", "sustainability-report",
+                                              "SenseTime Group Inc.")
+    # the prospectus's Business section names no period on its first page: the curator must say it
+    prospectus = guess_entry((reports_dir / "prospectus-2021-business.txt").read_text(encoding="utf-8"))
+    assert prospectus.kind is None and prospectus.id is None
+
+
+def test_report_add_refuses_what_it_cannot_know_and_changes_nothing(runner, workspace, reports_dir):
+    reports, data, _ = workspace
+    manifest = (reports / "reports.toml").read_bytes()
+    source = reports.parent / "business.txt"
+    shutil.copy(reports_dir / "prospectus-2021-business.txt", source)
+    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data)])
+    assert result.exit_code == 2
+    assert "does not say its id, kind, title, issuer; give --id, --kind, --title, --issuer" in result.output
+    # the same text under a new id is the same report
+    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data),
+                                  "--id", "prospectus-2021-again", "--kind", "prospectus", "--title", "Again",
+                                  "--issuer", "SenseTime Group Inc."])
+    assert result.exit_code == 2 and "already registered as 'prospectus-2021-business'" in result.output
+    # an id the manifest has
+    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data),
+                                  "--id", "annual-results-2024", "--kind", "prospectus", "--title", "x",
+                                  "--issuer", "SenseTime Group Inc."])
+    assert result.exit_code == 2 and "already has a report with id 'annual-results-2024'" in result.output
+    assert (reports / "reports.toml").read_bytes() == manifest
+    assert not (data / "reports" / "prospectus-2021-again").exists() and not (reports / "business.txt").exists()
+
+
+def test_report_add_never_overwrites_a_file_of_the_same_name(runner, workspace):
+    reports, data, source = workspace
+    (reports / source.name).write_text("a file of the user's\n", encoding="utf-8")
+    manifest = (reports / "reports.toml").read_bytes()
+    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data)])
+    assert result.exit_code == 2 and "another file named sensetime-ar2025.txt" in result.output
+    assert (reports / source.name).read_text(encoding="utf-8") == "a file of the user's\n"
+    assert (reports / "reports.toml").read_bytes() == manifest
+
+
+def test_walk_through_add_review_confirm_dismiss_rebuild(runner, workspace, built, tmp_path):
+    """The curator's week: add next year's report, read its review, confirm two candidates and
+    dismiss one, rebuild; the new facts come with evidence, the build says what changed, and
+    coverage moves."""
+    reports, data, source = workspace
+    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data),
+                                  "--published", "2026-03-25"])
+    assert result.exit_code == 0, result.output
+    assert f"Added {NEW} (annual-results, 2025-01-01 to 2025-12-31)" in result.output
+    manifest = (reports / "reports.toml").read_text(encoding="utf-8")
+    assert f'id = "{NEW}"' in manifest and 'file = "sensetime-ar2025.txt"' in manifest
+    assert (reports / "sensetime-ar2025.txt").read_bytes() == source.read_bytes()
+    folder = data / "reports" / NEW
+    # the segment scheme is proposed from the latest report of the kind, for the curator to check
+    assert '"segment-2024-generative-ai"' in (folder / "report.toml").read_text(encoding="utf-8")
+
+    # 1. the review lists the candidates, each with its report:line
+    review = (folder / "review.md").read_text(encoding="utf-8")
+    report_text = reports / "sensetime-ar2025.txt"
+    deepseek, award = line_of(report_text, "DeepSeek"), line_of(report_text, "Securities Star ESG New Benchmark")
+    festival, hkicpa = line_of(report_text, "Spring Festival"), line_of(report_text, "Certified Public Accountants")
+    assert re.search(rf"^\| DeepSeek \| product \| {NEW}:{deepseek}\b", review, re.M), review[:3000]
+    assert re.search(rf"^\| Hong Kong Institute of Certified Public Accountants \| organization \| {NEW}:{hkicpa} \|",
+                     review, re.M)
+    assert re.search(rf"^\| Spring Festival \| event \| {NEW}:{festival} \|", review, re.M)
+    assert re.search(rf"^\| sensenova \| SenseNova \| {NEW}:\d+", review, re.M)  # known entities, with lines
+    # an award curated for last year's report is known by its label
+    assert re.search(rf"^\| award-sensetime-securities-star-esg-new-benchmark-enterprise \| .* \| {NEW}:{award} \|",
+                     review, re.M)
+    figures = re.search(r"(\d+) figures read", review)
+    assert figures and int(figures.group(1)) > 1000
+    assert f"| {NEW}:" in review.split("## Figures read")[1]
+
+    # coverage now, against the graph without the new report
+    corpus = read_corpus(reports)
+    before = coverage(corpus, load_registry(data), open_store(built[1]), dismissals(data), [NEW], data)[0]
+    assert before.figures.accounted == 0 and before.lines.accounted == 0
+
+    # 2. confirm two as registry entries, dismiss one; and state last year's award again from this
+    #    year's report, in this report's folder: one node, each report's facts with its own evidence
+    with (data / "entities" / "organizations.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[deepseek]\ntype = "Company"\nlabel = "DeepSeek"\n'
+                     '\n[hkicpa]\ntype = "StandardsBody"\n'
+                     'label = "Hong Kong Institute of Certified Public Accountants"\n')
+    (folder / "statements-awards.toml").write_text(
+        '[[award]]\nid = "award-sensetime-securities-star-esg-new-benchmark-enterprise"\n'
+        'label = "Securities Star ESG New Benchmark Enterprise Award"\nawardedTo = "sensetime"\n'
+        f'cite = ["{NEW}:{award} | Securities Star ESG New Benchmark Enterprise Award"]\n', encoding="utf-8")
+    with (folder / "dismissed.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[dismiss]]\nname = "Spring Festival"\nreason = "a holiday, not an entity"\n')
+    result = runner.invoke(main, ["report", "review", NEW, "--reports", str(reports), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    review = (folder / "review.md").read_text(encoding="utf-8")
+    candidates = review.split("## Known")[0]
+    assert "| DeepSeek |" not in candidates and "| Spring Festival |" not in review
+    assert "| Hong Kong Institute of Certified Public Accountants |" not in candidates
+    assert re.search(rf"^\| deepseek \| DeepSeek \| {NEW}:{deepseek}\b", review, re.M)
+
+
+    # 3. rebuild over the previous build: it says what changed, and the facts have evidence
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    result = runner.invoke(main, ["build", "--out", str(out), "--reports", str(reports), "--data", str(data)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\d+ fact\(s\) added, 0 removed since the last build", result.output), result.output[-3000:]
+    result = runner.invoke(main, ["why", "DeepSeek", "--graph", str(out), "--format", "json"])
+    rows = json.loads(result.output)
+    assert {r["source"] for r in rows if r["predicate"] == "rdf:type"} >= {
+        f"annual-results-2024:{line_of(reports / 'annual-results-2024.txt', 'DeepSeek')}", f"{NEW}:{deepseek}"}
+    result = runner.invoke(main, ["why", "Securities Star ESG New Benchmark Enterprise Award", "--graph", str(out),
+                                  "--format", "json", "--origin"])
+    rows = json.loads(result.output)
+    last_year = line_of(reports / "annual-results-2024.txt", "Securities Star ESG New Benchmark")
+    assert {r["source"] for r in rows if r["predicate"] == "awarded to"} == {
+        f"annual-results-2024:{last_year}", f"{NEW}:{award}"}
+    for row in rows:
+        made_in = NEW if row["source"].startswith(NEW) else "annual-results-2024"
+        assert f"reports/{made_in}/statements-" in row["origin"], row
+
+    # 4. coverage moves
+    after = coverage(corpus, load_registry(data), open_store(out), dismissals(data), [NEW], data)[0]
+    assert after.figures.ratio > 0.8 and after.lines.accounted > 400
+    assert after.names.accounted >= before.names.accounted + 3
+    undecided = {m.name for m in after.mentions if m.undecided}
+    assert not {"DeepSeek", "Spring Festival", "Hong Kong Institute of Certified Public Accountants"} & undecided
+
+
+def test_coverage_of_the_four_reports(runner, built):
+    result = runner.invoke(main, ["coverage", "--graph", str(built[1]), "--format", "json", "--list", "figures",
+                                  "--list", "names"])
+    assert result.exit_code == 0, result.output
+    found = {entry["report"]: entry for entry in json.loads(result.output)}
+    assert set(found) == {"prospectus-2021-business", "sustainability-report-2024", "annual-results-2024",
+                          "interim-results-2025h1"}
+    annual = found["annual-results-2024"]
+    assert 0.8 < annual["figures"]["accounted"] / annual["figures"]["total"] < 1
+    # the row the reader skips as an unlabelled total, and a partner the registry does not know
+    assert "annual-results-2024:191 (4,306,584)" in annual["figures"]["missing"]
+    deepseek = line_of(built[0].corpus.folder / "annual-results-2024.txt", "DeepSeek")
+    assert f"annual-results-2024:{deepseek} DeepSeek (product)" in annual["names"]["missing"]
+    assert not any(re.search(r":\d+ Reporting Period \(name\)$", m) for e in found.values() for m in e["names"]["missing"])
+
+
+def test_a_figure_cited_in_another_scale_is_accounted_for(built):
+    """Revenue is printed as RMB3,772.1 million in prose and 3,772,064 (thousand) in the table."""
+    corpus = built[0].corpus
+    found = coverage(corpus, load_registry(), open_store(built[1]), dismissals(), ["annual-results-2024"])[0]
+    missing = {line for line, _ in found.figures.items}
+    revenue = line_of(corpus.folder / "annual-results-2024.txt", "Our revenue increased by 10.8% to RMB3,772.1")
+    prose = [line for line, printed, _ in printed_figures(corpus["annual-results-2024"])
+             if printed == "RMB3,772.1 million"]
+    assert revenue in prose and revenue not in missing
+
+
+def test_dismissed_and_known_mentions(built):
+    corpus, registry = built[0].corpus, load_registry()
+    mentions = find_mentions(corpus["annual-results-2024"], registry, dismissals())
+    by_name = {m.name: m for m in mentions}
+    assert by_name["SenseCore"].entity == "sensecore"
+    assert by_name["Reporting Period"].dismissed.startswith("the period a report covers")
+    assert by_name["OpenCompass"].undecided
+    assert "Dr. Xu Li" not in by_name  # a known person behind an honorific is known
+
+
+def test_why_origin_names_the_record_or_the_rule(runner, built):
+    result = runner.invoke(main, ["why", "TISAX", "--graph", str(built[1]), "--origin", "--format", "json"])
+    rows = json.loads(result.output)
+    origin = next(r["origin"] for r in rows if r["subject"] == "SenseAuto: TISAX AL3 (2023)")
+    match = re.search(r"statement cert-senseauto-tisax-al3 \((.+\.toml):(\d+)\)", origin)
+    assert match, origin
+    lines = Path(match.group(1)).read_text(encoding="utf-8").splitlines()
+    assert lines[int(match.group(2))] == 'id = "cert-senseauto-tisax-al3"'  # the line after the header
+    assert "reports/sustainability-report-2024/" in match.group(1)
+    registry_row = next(r["origin"] for r in rows if r["predicate"] == "rdfs:label" and r["subject"] == "TISAX")
+    assert re.fullmatch(r"registry entity tisax \(.*entities/standards\.toml:\d+\)", registry_row)
+    result = runner.invoke(main, ["why", "Shanghai SenseTime Intelligent Technology Co., Ltd.", "--graph",
+                                  str(built[1]), "--origin", "--format", "json"])
+    origins = {r["origin"].split(" (")[0] for r in json.loads(result.output)}
+    assert "extract_hnte_status" in origins
+    result = runner.invoke(main, ["why", "Generative AI (2024 segments)", "--graph", str(built[1]), "--origin",
+                                  "--format", "json"])
+    origins = {r["origin"].split(" (")[0] for r in json.loads(result.output)}
+    assert {"read_generic", "extract_narrative_readings"} <= origins, origins
