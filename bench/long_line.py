@@ -36,7 +36,8 @@ from pathlib import Path
 from sensekg.loaders.extractors.certifications import extract_hnte_status
 from sensekg.loaders.extractors.narrative import extract_narrative_readings
 from sensekg.loaders.extractors.tablereader import read_generic
-from sensekg.loaders.extractors.tables import Column, TableSpec, continued_tables, read_table
+from sensekg.loaders.extractors.tablerecords import Column, TableSpec, read_table
+from sensekg.loaders.extractors.tables import continued_tables
 from sensekg.loaders.facts import Citation
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import Corpus, Document, ReportSpec, locate_reports

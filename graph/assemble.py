@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from sensekg.loaders.evidence import Evidence
 from sensekg.loaders.facts import Citation, Fact, Ref
-from sensekg.loaders.observations import measure_scheme
+from sensekg.loaders.measures import measure_scheme
 from sensekg.loaders.reports import Corpus
 from sensekg.loaders.vocab import (
     EVIDENCE,

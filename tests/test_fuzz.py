@@ -25,16 +25,10 @@ from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.certifications import COMPANY_RULE, extract_hnte_status
 from sensekg.loaders.extractors.narrative import CHANGE_RULES, extract_narrative_readings
 from sensekg.loaders.extractors.tablereader import figure_value, read_generic, tidy
-from sensekg.loaders.extractors.tables import (
-    Column,
-    TableSpec,
-    continued_tables,
-    load_specs,
-    read_table,
-    unaccounted_figures,
-)
+from sensekg.loaders.extractors.tablerecords import Column, TableSpec, load_specs, read_table
+from sensekg.loaders.extractors.tables import continued_tables, unaccounted_figures
 from sensekg.loaders.facts import Citation
-from sensekg.loaders.observations import NotANumber, looks_numeric, parse_value
+from sensekg.loaders.figures import NotANumber, looks_numeric, parse_value
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import _LI, Corpus, Document, _li_texts, clean_text, read_corpus
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from conftest import rows
 
-from sensekg.loaders.observations import NotANumber, looks_dotted, parse_value
+from sensekg.loaders.figures import NotANumber, looks_dotted, parse_value
 
 FIGURE = """
 SELECT ?value ?unit ?normalized (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS ?cites) WHERE {

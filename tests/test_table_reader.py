@@ -13,8 +13,9 @@ from nextyear import next_year_folder, shift_years
 
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tablereader import read_generic
+from sensekg.loaders.extractors.tablerecords import bound_of
 from sensekg.loaders.extractors.tablerules import clean_label, column_unit, kind_of, row_period, row_unit_marker
-from sensekg.loaders.extractors.tables import bound_of, continued_tables, extract_table_readings, unaccounted_figures
+from sensekg.loaders.extractors.tables import continued_tables, extract_table_readings, unaccounted_figures
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reports import Document, ReportSpec, read_corpus
 

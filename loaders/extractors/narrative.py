@@ -14,7 +14,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..facts import Citation
-from ..observations import Reading, change_measure, measure_for, parse_value, period
+from ..figures import parse_value, period
+from ..measures import change_measure, measure_for
+from ..observations import Reading
 from ..registry import Registry
 from ..reportdata import report_segments
 from ..reports import Corpus

@@ -32,7 +32,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..facts import Citation
-from ..observations import NotANumber, Period, Reading, change_measure, measure_for, parse_value, period
+from ..figures import NotANumber, Period, parse_value, period
+from ..measures import change_measure, measure_for
+from ..observations import Reading
 from ..registry import Registry
 from ..reportdata import report_segments
 from ..reports import Document, Row, Table, clean_text
@@ -71,6 +73,8 @@ _TOTAL = re.compile(r"^(?:total|sub-?total)$", re.I)
 # what a column head says besides the name of a dimension: its unit, a footnote mark, "(Unaudited)"
 _UNIT_WORDS = r"\s*\b[RK]MB\s*'?\s*000\b|\(\s*[a-z]\s*\)|\((?:RMB|HK\\?\$|US\$)[^)]*\)|\(%\)|%|\(unaudited\)"
 _NOT_A_DIMENSION = r"^\s*(?:number of \w+|%\s*of total)\s*$|\s+\d$"
+
+ORIGIN = "read_generic"  # the origin of every reading made here: this module's entry point
 
 
 @dataclass
@@ -827,7 +831,7 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
             else measure_for(measure_label, data)
         out.append(Reading(
             subject=subject, measure=measure, period=period_, value=value, unit=unit,
-            citations=(Citation(document.id, row.line, anchor),), origin=f"read_generic ({document.id}:{row.line})",
+            citations=(Citation(document.id, row.line, anchor),), origin=f"{ORIGIN} ({document.id}:{row.line})",
             segment=segment, baseline=col.baseline.label if col.baseline else None, table=name,
             period_citations=period_cites,
             label_citation=Citation(document.id, row.line, ln.printed) if ln.printed and ln.printed in raw else (

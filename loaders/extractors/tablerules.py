@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
-from ..observations import Period, period
+from ..figures import Period, period
 
 NIL = {"", "-", "–", "—", "_", "/", "N.A.", "N/A", "n/a", "nil", "Nil"}
 
