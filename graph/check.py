@@ -17,6 +17,8 @@ from decimal import Decimal
 
 import pyoxigraph as ox
 
+from sensekg.loaders import vocab
+
 OBSERVATIONS = """
 SELECT ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline ?bound
        (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS ?cites)
@@ -31,7 +33,7 @@ WHERE {
 }
 GROUP BY ?o ?measure ?subject ?period ?segment ?value ?unit ?normalized ?baseline ?bound
 """
-MEASURE = "https://w3id.org/sensekg/measure/"
+MEASURE = str(vocab.MEASURE)
 
 
 @dataclass(frozen=True)

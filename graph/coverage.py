@@ -22,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import RDF
 
 from sensekg.loaders.extractors.tablereader import find_layout, is_figure, tidy
 from sensekg.loaders.extractors.tables import continued_tables
@@ -29,7 +30,7 @@ from sensekg.loaders.mentions import Mention, NameFinder, curated_labels, find_m
 from sensekg.loaders.registry import Registry
 from sensekg.loaders.reportdata import Dismissal
 from sensekg.loaders.reports import Corpus, Document
-from sensekg.loaders.vocab import PROV, SK
+from sensekg.loaders.vocab import PROV, REPORT, SK
 
 # a figure in prose: an amount with a currency, a scale word or a percent sign (at least one)
 PROSE_FIGURE = re.compile(
@@ -111,13 +112,12 @@ def _matches(printed: Decimal, values: set[Decimal]) -> bool:
 
 def evidence_by_line(store: ox.Store) -> tuple[set[tuple[str, int]], dict[tuple[str, int], set[Decimal]]]:
     """The (report, line) pairs any fact cites, and the observation values cited on each."""
-    prefix = "https://w3id.org/sensekg/report/"
+    prefix = str(REPORT)
     cited: set[tuple[str, int]] = set()
     values: dict[tuple[str, int], set[Decimal]] = {}
     query = f"""SELECT ?r ?line ?p ?o WHERE {{
         ?e <{PROV.wasDerivedFrom}> ?r ; <{SK.line}> ?line ;
-           <http://www.w3.org/1999/02/22-rdf-syntax-ns#predicate> ?p ;
-           <http://www.w3.org/1999/02/22-rdf-syntax-ns#object> ?o }}"""
+           <{RDF.predicate}> ?p ; <{RDF.object}> ?o }}"""
     value_iri = str(SK.value)
     for solution in store.query(query):
         key = (solution["r"].value.removeprefix(prefix), int(solution["line"].value))

@@ -14,10 +14,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from sensekg.loaders.vocab import EVIDENCE, PROV, SK
-
-RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
+from sensekg.loaders.vocab import EVIDENCE, PROV, RDF_NS, RDFS_LABEL, SK
 
 
 def skolemised(quads: list[ox.Quad]) -> list[ox.Quad]:

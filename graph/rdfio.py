@@ -15,6 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError
+from sensekg.loaders.vocab import PREFIXES, XSD_STRING  # noqa: F401  (re-exported: the prefixes of every output)
 
 FORMATS = {
     "ttl": ox.RdfFormat.TURTLE,
@@ -22,22 +23,6 @@ FORMATS = {
     "nt": ox.RdfFormat.N_TRIPLES,
     "nq": ox.RdfFormat.N_QUADS,
     "jsonld": ox.RdfFormat.JSON_LD,
-}
-PREFIXES = {
-    "sk": "https://w3id.org/sensekg/ontology#",
-    "id": "https://w3id.org/sensekg/id/",
-    "report": "https://w3id.org/sensekg/report/",
-    "ev": "https://w3id.org/sensekg/evidence/",
-    "measure": "https://w3id.org/sensekg/measure/",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "prov": "http://www.w3.org/ns/prov#",
-    "dcterms": "http://purl.org/dc/terms/",
-    "schema": "https://schema.org/",
-    "org": "http://www.w3.org/ns/org#",
-    "owl": "http://www.w3.org/2002/07/owl#",
 }
 
 def to_ox(term: Node):
@@ -63,7 +48,7 @@ def from_ox(term) -> Node:
         if term.language:
             return Literal(term.value, lang=term.language)
         datatype = term.datatype.value
-        if datatype == "http://www.w3.org/2001/XMLSchema#string":
+        if datatype == XSD_STRING:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(datatype))
     raise TypeError(f"cannot convert {term!r}")

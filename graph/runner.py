@@ -14,7 +14,7 @@ from rdflib import Literal, URIRef
 from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError
-from sensekg.loaders.vocab import REPORT
+from sensekg.loaders.vocab import ID, REPORT
 
 from .query import select
 from .saved import SavedQuery
@@ -23,7 +23,7 @@ FIND = """
 SELECT ?e ?label (MAX(?is_label) AS ?by_label) WHERE {
   { ?e rdfs:label ?n BIND(1 AS ?is_label) } UNION { ?e skos:altLabel ?n BIND(0 AS ?is_label) }
   FILTER(LCASE(STR(?n)) = LCASE(STR(?name)))
-  FILTER(!STRSTARTS(STR(?e), "https://w3id.org/sensekg/evidence/"))
+  FILTER(!STRSTARTS(STR(?e), STR(ev:)))
   ?e rdfs:label ?label .
 } GROUP BY ?e ?label ORDER BY ?e"""
 
@@ -34,7 +34,7 @@ def resolve_entity(store: ox.Store, value: str, param: str = "entity") -> URIRef
     if value.startswith(("http://", "https://")):
         return _checked_iri(value, param)
     if value.startswith("id:"):
-        return _checked_iri("https://w3id.org/sensekg/id/" + value[3:], param)
+        return _checked_iri(str(ID) + value[3:], param)
     _, found = select(store, FIND, {"name": Literal(value)})
     by_label = [row for row in found if int(row[2]) == 1]
     if len(by_label) == 1:  # the one entity whose preferred label this is beats its aliases' owners
@@ -55,7 +55,7 @@ def _type(store: ox.Store, entity: Node) -> str:
 
 def _short(iri: Node) -> str:
     text = str(iri)
-    return "id:" + text.rsplit("/", 1)[-1] if text.startswith("https://w3id.org/sensekg/id/") else text
+    return "id:" + text.rsplit("/", 1)[-1] if text.startswith(str(ID)) else text
 
 
 def bindings_for(store: ox.Store, query: SavedQuery, given: Mapping[str, str]) -> dict[str, Node]:

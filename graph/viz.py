@@ -20,12 +20,11 @@ from pathlib import Path
 import networkx as nx
 import pyoxigraph as ox
 
+from sensekg.loaders import vocab
 from sensekg.loaders.errors import InputError
+from sensekg.loaders.vocab import RDF_NS, RDFS_LABEL
 
-ID = "https://w3id.org/sensekg/id/"
-SK = "https://w3id.org/sensekg/ontology#"
-RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
-RDF_NS = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ID, SK = str(vocab.ID), str(vocab.SK)
 
 # qualified node class -> (the side the edge starts from, the side it points to, edge verb)
 QUALIFIED = {
@@ -35,6 +34,7 @@ QUALIFIED = {
     "Role": ("person", "organization", "role"),
     "Award": ("awardedTo", "awardedBy", "award"),
 }
+assert set(QUALIFIED) == set(vocab.QUALIFIED_CLASSES), "every qualified class is drawn as an edge"
 SKIP_TYPES = {"Observation", "Measure", "Evidence", "Report", "SegmentationScheme"}
 
 FACTS = """
@@ -64,7 +64,7 @@ def collect(store: ox.Store, focus: list[str], report: str | None) -> list[Fact]
     if not focus:
         return []
     values = " ".join(f"<{iri}>" for iri in focus)
-    query = (f"PREFIX sk: <{SK}>\nPREFIX prov: <http://www.w3.org/ns/prov#>\nPREFIX rdf: <{RDF_NS}>\n"
+    query = (f"PREFIX sk: <{SK}>\nPREFIX prov: <{vocab.PROV}>\nPREFIX rdf: <{RDF_NS}>\n"
              + FACTS.replace("%s", values))
     facts: dict[tuple, Fact] = {}
     for row in store.query(query):

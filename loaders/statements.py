@@ -41,7 +41,7 @@ def _join(*parts: tuple[str, str | None]) -> str:
     return "".join(prefix + value for prefix, value in parts if value)
 
 
-# How a qualified-fact node is labelled, from the labels of what it links.
+# How a qualified-fact node is labelled, from the labels of what it links (an [[award]] names itself).
 LABEL_TEMPLATES = {
     "Certification": lambda v: _join(("", v("holder")), (": ", v("standard")), (" ", v("level")),
                                      (" (", v("date") and v("date") + ")")),

@@ -1,7 +1,9 @@
-"""The public namespaces and the property kinds read from the ontology.
+"""The public namespaces, the lists of classes, and the property kinds read from the ontology.
 
-The ontology file is the single source of truth for which ``sk:`` properties exist and
-whether they link entities or carry literals; the statement loader asks this module.
+Nothing else in sensekg spells a namespace out: code that needs an IRI as a string (a SPARQL
+text, a prefix test on pyoxigraph terms) takes it from here. The ontology file is the single
+source of truth for which ``sk:`` properties exist and whether they link entities or carry
+literals; the statement loader asks this module.
 """
 
 from __future__ import annotations
@@ -22,6 +24,21 @@ MEASURE_SCHEME = URIRef(BASE + "measure/")
 ONTOLOGY_GRAPH = URIRef(BASE + "ontology")
 PROV = Namespace("http://www.w3.org/ns/prov#")
 ORG = Namespace("http://www.w3.org/ns/org#")
+RDF_NS = str(RDF)
+RDFS_LABEL = str(RDFS.label)
+XSD_STRING = str(XSD.string)
+
+# the prefixes of every output (Turtle, TriG, query results) and of every saved query
+PREFIXES = {
+    "sk": str(SK), "id": str(ID), "report": str(REPORT), "ev": str(EVIDENCE), "measure": str(MEASURE),
+    "rdf": RDF_NS, "rdfs": str(RDFS), "xsd": str(XSD), "skos": "http://www.w3.org/2004/02/skos/core#",
+    "prov": str(PROV), "dcterms": "http://purl.org/dc/terms/", "schema": "https://schema.org/",
+    "org": str(ORG), "owl": str(OWL),
+}
+
+# Classes whose nodes qualify a fact (a certification has a holder, a standard, an issuer and a
+# date), drawn as an edge between their two ends and labelled from them.
+QUALIFIED_CLASSES = ("Certification", "Membership", "Partnership", "Role", "Award")
 
 TEMPORAL_DATATYPES = (XSD.date, XSD.gYearMonth, XSD.gYear)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -256,3 +257,14 @@ def test_why_and_search(runner, built):
     assert "sustainability-report-2024:1725" in why.output and "LEED Gold" in why.output
     found = runner.invoke(main, ["search", "tetras", "--graph", str(built[1])])
     assert "Shenzhen Tetras.AI Technology Co., Ltd." in found.output
+
+
+def test_report_top_entities_leaves_out_every_qualified_class():
+    """The classes of qualifying nodes are listed once, in the vocabulary module; this query
+    cannot import it, so it is held to it here."""
+    from sensekg.graph.saved import get_saved
+    from sensekg.loaders.vocab import QUALIFIED_CLASSES
+
+    text = get_saved("report-top-entities").text
+    excluded = set(re.findall(r"sk:(\w+)", text.split("NOT IN", 1)[1].split(")", 1)[0]))
+    assert set(QUALIFIED_CLASSES) <= excluded
