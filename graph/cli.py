@@ -798,3 +798,26 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
                 click.echo(f"\n{c.report}: {kind} not accounted for ({len(share.items)})")
                 for line, what in share.items:
                     click.echo(f"  {c.report}:{line}  {what}")
+
+
+@main.command(name="lint")
+@reports_option
+@data_option
+def lint_command(reports: Path | None, data: Path | None) -> None:
+    """Check the curated data without building: ids used but not defined, records that produce
+    nothing, aliases no report prints, duplicate records, and undecided candidate names per report
+    against their ceilings. Exits 1 when it finds anything."""
+    from sensekg.loaders.lint import CEILINGS, lint, read_ceilings, report_lines
+    from sensekg.loaders.reports import read_corpus
+
+    findings, undecided = lint(read_corpus(reports), data)
+    ceilings = read_ceilings(data)
+    for report, count in undecided.items():
+        ceiling = ceilings.get(report)
+        note = "" if ceiling is None else f" (ceiling {ceiling}" + (
+            f"; lower it to {count} in {CEILINGS})" if count < ceiling else ")")
+        click.echo(f"{report}: {count} candidate names undecided{note}")
+    if findings:
+        click.echo("\n".join(report_lines(findings)))
+        fail(f"{len(findings)} finding(s)", 1)
+    click.echo("No findings.")
