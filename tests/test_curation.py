@@ -1,5 +1,5 @@
-"""Curation by report (issue 14): report add, the review file, coverage, origins and the
-walk-through a curator makes when next year's report comes out."""
+"""Curation by report (issue 14): report add, the review file, coverage and origins. The
+curator's walk-through, from docs/curating.md, is tests/test_curating_guide.py."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.mentions import find_mentions
 from sensekg.loaders.registry import load_registry
 from sensekg.loaders.reportdata import dismissals
-from sensekg.loaders.reports import read_corpus
 
 NEW = "annual-results-2025"
 
@@ -89,93 +88,6 @@ def test_report_add_never_overwrites_a_file_of_the_same_name(runner, workspace):
     assert result.exit_code == 2 and "another file named sensetime-ar2025.txt" in result.output
     assert (reports / source.name).read_text(encoding="utf-8") == "a file of the user's\n"
     assert (reports / "reports.toml").read_bytes() == manifest
-
-
-def test_walk_through_add_review_confirm_dismiss_rebuild(runner, workspace, built, tmp_path):
-    """The curator's week: add next year's report, read its review, confirm two candidates and
-    dismiss one, rebuild; the new facts come with evidence, the build says what changed, and
-    coverage moves."""
-    reports, data, source = workspace
-    result = runner.invoke(main, ["report", "add", str(source), "--reports", str(reports), "--data", str(data),
-                                  "--published", "2026-03-25"])
-    assert result.exit_code == 0, result.output
-    assert f"Added {NEW} (annual-results, 2025-01-01 to 2025-12-31)" in result.output
-    manifest = (reports / "reports.toml").read_text(encoding="utf-8")
-    assert f'id = "{NEW}"' in manifest and 'file = "sensetime-ar2025.txt"' in manifest
-    assert (reports / "sensetime-ar2025.txt").read_bytes() == source.read_bytes()
-    folder = data / "reports" / NEW
-    # the segment scheme is proposed from the latest report of the kind, for the curator to check
-    assert '"segment-2024-generative-ai"' in (folder / "report.toml").read_text(encoding="utf-8")
-
-    # 1. the review lists the candidates, each with its report:line
-    review = (folder / "review.md").read_text(encoding="utf-8")
-    report_text = reports / "sensetime-ar2025.txt"
-    deepseek, award = line_of(report_text, "DeepSeek"), line_of(report_text, "Securities Star ESG New Benchmark")
-    festival, hkicpa = line_of(report_text, "Spring Festival"), line_of(report_text, "Certified Public Accountants")
-    assert re.search(rf"^\| DeepSeek \| product \| {NEW}:{deepseek}\b", review, re.M), review[:3000]
-    assert re.search(rf"^\| Hong Kong Institute of Certified Public Accountants \| organization \| {NEW}:{hkicpa} \|",
-                     review, re.M)
-    assert re.search(rf"^\| Spring Festival \| event \| {NEW}:{festival} \|", review, re.M)
-    assert re.search(rf"^\| sensenova \| SenseNova \| {NEW}:\d+", review, re.M)  # known entities, with lines
-    # an award curated for last year's report is known by its label
-    assert re.search(rf"^\| award-sensetime-securities-star-esg-new-benchmark-enterprise \| .* \| {NEW}:{award} \|",
-                     review, re.M)
-    figures = re.search(r"(\d+) figures read", review)
-    assert figures and int(figures.group(1)) > 1000
-    assert f"| {NEW}:" in review.split("## Figures read")[1]
-
-    # coverage now, against the graph without the new report
-    corpus = read_corpus(reports)
-    before = coverage(corpus, load_registry(data), open_store(built[1]), dismissals(data), [NEW], data)[0]
-    assert before.figures.accounted == 0 and before.lines.accounted == 0
-
-    # 2. confirm two as registry entries, dismiss one; and state last year's award again from this
-    #    year's report, in this report's folder: one node, each report's facts with its own evidence
-    with (data / "entities" / "organizations.toml").open("a", encoding="utf-8") as handle:
-        handle.write('\n[deepseek]\ntype = "Company"\nlabel = "DeepSeek"\n'
-                     '\n[hkicpa]\ntype = "StandardsBody"\n'
-                     'label = "Hong Kong Institute of Certified Public Accountants"\n')
-    (folder / "statements-awards.toml").write_text(
-        '[[award]]\nid = "award-sensetime-securities-star-esg-new-benchmark-enterprise"\n'
-        'label = "Securities Star ESG New Benchmark Enterprise Award"\nawardedTo = "sensetime"\n'
-        f'cite = ["{NEW}:{award} | Securities Star ESG New Benchmark Enterprise Award"]\n', encoding="utf-8")
-    with (folder / "dismissed.toml").open("a", encoding="utf-8") as handle:
-        handle.write('\n[[dismiss]]\nname = "Spring Festival"\nreason = "a holiday, not an entity"\n')
-    result = runner.invoke(main, ["report", "review", NEW, "--reports", str(reports), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    review = (folder / "review.md").read_text(encoding="utf-8")
-    candidates = review.split("## Known")[0]
-    assert "| DeepSeek |" not in candidates and "| Spring Festival |" not in review
-    assert "| Hong Kong Institute of Certified Public Accountants |" not in candidates
-    assert re.search(rf"^\| deepseek \| DeepSeek \| {NEW}:{deepseek}\b", review, re.M)
-
-
-    # 3. rebuild over the previous build: it says what changed, and the facts have evidence
-    out = tmp_path / "build"
-    shutil.copytree(built[1], out)
-    result = runner.invoke(main, ["build", "--out", str(out), "--reports", str(reports), "--data", str(data)])
-    assert result.exit_code == 0, result.output
-    assert re.search(r"\d+ fact\(s\) added, 0 removed since the last build", result.output), result.output[-3000:]
-    result = runner.invoke(main, ["why", "DeepSeek", "--graph", str(out), "--format", "json"])
-    rows = json.loads(result.output)
-    assert {r["source"] for r in rows if r["predicate"] == "rdf:type"} >= {
-        f"annual-results-2024:{line_of(reports / 'annual-results-2024.txt', 'DeepSeek')}", f"{NEW}:{deepseek}"}
-    result = runner.invoke(main, ["why", "Securities Star ESG New Benchmark Enterprise Award", "--graph", str(out),
-                                  "--format", "json", "--origin"])
-    rows = json.loads(result.output)
-    last_year = line_of(reports / "annual-results-2024.txt", "Securities Star ESG New Benchmark")
-    assert {r["source"] for r in rows if r["predicate"] == "awarded to"} == {
-        f"annual-results-2024:{last_year}", f"{NEW}:{award}"}
-    for row in rows:
-        made_in = NEW if row["source"].startswith(NEW) else "annual-results-2024"
-        assert f"reports/{made_in}/statements-" in row["origin"], row
-
-    # 4. coverage moves
-    after = coverage(corpus, load_registry(data), open_store(out), dismissals(data), [NEW], data)[0]
-    assert after.figures.ratio > 0.8 and after.lines.accounted > 400
-    assert after.names.accounted >= before.names.accounted + 3
-    undecided = {m.name for m in after.mentions if m.undecided}
-    assert not {"DeepSeek", "Spring Festival", "Hong Kong Institute of Certified Public Accountants"} & undecided
 
 
 def test_coverage_of_the_four_reports(runner, built):
