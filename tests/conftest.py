@@ -38,6 +38,16 @@ def graph(built) -> Graph:
     return rdflib_graph(built[0].quads)
 
 
+@pytest.fixture(scope="session")
+def mini(tmp_path_factory, reports_dir):
+    """The mini corpus (tests/minicorpus.py), read: excerpts of the four reports, line numbers kept."""
+    from minicorpus import mini_corpus
+
+    from sensekg.loaders.reports import read_corpus
+
+    return read_corpus(mini_corpus(reports_dir, tmp_path_factory.mktemp("mini")))
+
+
 @pytest.fixture
 def data_copy(tmp_path) -> Path:
     """A writable copy of the packaged registry and statements, for bad-input tests."""
