@@ -2,13 +2,14 @@
 answers (status, content type, body) as the description declares them.
 
 The app runs in process (ASGI) and its queries run on a real Oxigraph server on a free port
-with the build pushed, as in test_server.py. Bounded: a few dozen examples per operation.
+serving the build's store read-only. Bounded: a few dozen examples per operation.
 """
 
 from __future__ import annotations
 
 import pytest
 import schemathesis
+from conftest import free_port
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -18,7 +19,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from sensekg.graph.api import create_app
-from sensekg.graph.cli import main
+from sensekg.graph.serve import start_oxigraph
 
 # per operation: 20 generated cases plus Schemathesis's explicit-example and coverage cases; no example
 # database (a failure prints the case as a curl command to reproduce it)
@@ -28,16 +29,19 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(scope="module")
-def pushed(server, built):
-    from click.testing import CliRunner
-
-    result = CliRunner().invoke(main, ["push", server, "--graph", str(built[1])])
-    assert result.exit_code == 0, result.output
+def endpoint(built):
+    """A read-only Oxigraph server on the build's own store: what the API meets after a push
+    (test_server.py pushes and compares), without the minute a push of the whole build takes."""
+    port = free_port()
+    process = start_oxigraph(built[1] / "store", "127.0.0.1", port, False, 10)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
-def api(pushed, server):
-    return create_app(f"{server}/query", timeout=10)
+def api(endpoint):
+    return create_app(f"{endpoint}/query", timeout=10)
 
 
 # The description does not depend on the endpoint, so it is read from an app that never queries it;
