@@ -731,7 +731,11 @@ def report_add(file: Path, reports: Path | None, data: Path | None, report_id: s
     entry, data_folder = add_report(file, folder, data, given)
     click.echo(f"Added {entry.id} ({entry.kind}, {entry.period_start} to {entry.period_end}) to "
                f"{folder / 'reports.toml'}; its data folder is {data_folder}.")
-    path, counts = write_review(entry.id, folder, data)
+    try:
+        path, counts = write_review(entry.id, folder, data)
+    except InputError as exc:  # the report stays registered: say so, and how to go on
+        raise InputError(f"{exc.message} (the report is registered; after fixing this, run "
+                         f"`sensekg report review {entry.id}`)", path=exc.path, line=exc.line) from None
     click.echo(_review_line(path, counts))
 
 

@@ -22,7 +22,8 @@ def test_the_real_data_has_no_findings_and_no_more_undecided_names_than_its_ceil
 
 def plant(data, relative: str, text: str) -> None:
     path = data / relative
-    path.write_text(path.read_text(encoding="utf-8") + "\n" + text, encoding="utf-8")
+    old = path.read_text(encoding="utf-8") + "\n" if path.exists() else ""
+    path.write_text(old + text, encoding="utf-8")
 
 
 CASES = {
