@@ -809,7 +809,7 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
 @data_option
 def lint_command(reports: Path | None, data: Path | None) -> None:
     """Check the curated data without building: ids used but not defined, records that produce
-    nothing, aliases no report prints, duplicate records, and undecided candidate names per report
+    nothing, aliases no report prints, duplicate records, and mentions of undecided candidate names per report
     against their ceilings. Exits 1 when it finds anything."""
     from sensekg.loaders.lint import CEILINGS, lint, read_ceilings, report_lines
     from sensekg.loaders.reports import read_corpus
@@ -820,7 +820,7 @@ def lint_command(reports: Path | None, data: Path | None) -> None:
         ceiling = ceilings.get(report)
         note = "" if ceiling is None else f" (ceiling {ceiling}" + (
             f"; lower it to {count} in {CEILINGS})" if count < ceiling else ")")
-        click.echo(f"{report}: {count} candidate names undecided{note}")
+        click.echo(f"{report}: {count} mentions of undecided names{note}")
     if findings:
         click.echo("\n".join(report_lines(findings)))
         fail(f"{len(findings)} finding(s)", 1)

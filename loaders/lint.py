@@ -11,8 +11,8 @@ on the real data, where it must find nothing:
 - aliases that no report prints;
 - duplicate records (the same fact from the same line twice, two figures from one anchor, one name
   dismissed twice);
-- per report, the candidate names still undecided, against the ceiling in ``lint.toml``, which
-  may only come down.
+- per report, the mentions of candidate names still undecided (a name on a line), against the
+  ceiling in ``lint.toml``, which may only come down.
 """
 
 from __future__ import annotations
@@ -69,7 +69,7 @@ def lint(corpus: Corpus, folder: Path | None = None) -> tuple[list[Finding], dic
     for report, count in undecided.items():
         if report in ceilings and count > ceilings[report]:
             findings.append(Finding("undecided candidates", report,
-                                    f"{count} candidate names undecided, above the ceiling of {ceilings[report]} "
+                                    f"{count} mentions of undecided names, above the ceiling of {ceilings[report]} "
                                     f"in {CEILINGS}: confirm or dismiss the new ones (sensekg report review "
                                     f"{report})"))
     return findings, undecided
