@@ -25,7 +25,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import FORMAT, INFO, ORIGINS, STORE, STORE_FILES, TRIG, store_digests, write_build
+from .buildio import FORMAT, INFO, ORIGINS, STORE, STORE_FILES, TRIG, is_build, store_digests, write_build
 
 
 @dataclass
@@ -70,6 +70,10 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
                        extraction.readings, origins)
 
 
+# data files that do not shape the graph: the names dismissed, and lint's ceilings
+NOT_INPUTS = ("dismissed.toml", "lint.toml")
+
+
 def inputs_digest(data: Path | None = None) -> str:
     """A digest of everything besides the reports that shapes the graph: the data files,
     the ontology and the code version, so that `build` knows when it is up to date."""
@@ -81,6 +85,8 @@ def inputs_digest(data: Path | None = None) -> str:
     digest = hashlib.sha256(metadata.version("sensekg").encode())
     root = data or data_dir()
     for path in sorted(root.rglob("*.toml")):  # a folder or a broken link named x.toml counts too:
+        if path.name in NOT_INPUTS:
+            continue
         content = path.read_bytes() if path.is_file() else b"\0not a file\0"  # the loaders refuse it
         digest.update(str(path.relative_to(root)).encode() + content)
     for name in ("sensekg.ttl", "shapes.ttl"):
@@ -89,6 +95,21 @@ def inputs_digest(data: Path | None = None) -> str:
     for module in sorted(p for folder in ("graph", "loaders") for p in (package / folder).rglob("*.py")):
         digest.update(module.read_bytes())
     return digest.hexdigest()
+
+
+def up_to_date(out: Path, reports: Path, inputs: str) -> bool:
+    """Whether the build in ``out`` was made from these reports, manifest and inputs digest."""
+    from sensekg.loaders.reports import MANIFEST, load_manifest, sha256_of
+
+    from .buildio import read_info
+
+    if not (is_build(out) and (out / TRIG).is_file() and (out / STORE).is_dir()):
+        return False
+    current = {spec.id: sha256_of(reports / spec.file) for spec in load_manifest(reports)
+               if (reports / spec.file).is_file()}
+    info = read_info(out)
+    return (info.get("inputs") == inputs and info.get("reports") == current
+            and info.get("manifest") == sha256_of(reports / MANIFEST))
 
 
 def build_info(result: BuildResult, inputs: str = "") -> dict:

@@ -156,25 +156,20 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
     from sensekg.loaders.datafiles import data_dir
-    from sensekg.loaders.reports import MANIFEST, load_manifest, locate_reports, sha256_of
+    from sensekg.loaders.reports import locate_reports
 
-    from .build import build_dataset, inputs_digest, summarize, table_summary, write_outputs
-    from .buildio import STORE, TRIG, check_free, check_replaceable, is_build, read_info
+    from .build import build_dataset, inputs_digest, summarize, table_summary, up_to_date, write_outputs
+    from .buildio import TRIG, check_free, check_replaceable, is_build
 
     folder = locate_reports(reports)
     keep = [folder, data or data_dir()]
     check_replaceable(out, keep)  # before the work, and again at the swap
     check_free(out)
     inputs = inputs_digest(data)
-    if not force and is_build(out) and (out / TRIG).is_file() and (out / STORE).is_dir():
-        current = {spec.id: sha256_of(folder / spec.file) for spec in load_manifest(folder)
-                   if (folder / spec.file).is_file()}
-        info = read_info(out)
-        manifest = sha256_of(folder / MANIFEST)
-        if info.get("inputs") == inputs and info.get("reports") == current and info.get("manifest") == manifest:
-            click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
-                       "to rebuild anyway).")
-            return
+    if not force and up_to_date(out, folder, inputs):
+        click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
+                   "to rebuild anyway).")
+        return
     progress = (lambda _: None) if quiet else _progress
     result = build_dataset(reports, data=data, progress=progress)
     previous = load_quads(out) if not quiet and is_build(out) and (out / TRIG).is_file() else None
@@ -776,12 +771,17 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
     from sensekg.loaders.reportdata import dismissals
     from sensekg.loaders.reports import read_corpus
 
+    from .build import inputs_digest, up_to_date
     from .coverage import coverage
 
     corpus = read_corpus(reports)
     unknown = [r for r in report_ids if r not in corpus]
     if unknown:
         raise InputError(f"no report {unknown[0]!r} in the manifest (known: {', '.join(corpus.ids)})")
+    folder = resolve_graph_path(graph_dir).parent
+    if not up_to_date(folder, corpus.folder, inputs_digest(data)):
+        click.echo(f"sensekg: note: the build in {folder} is not up to date with the reports and data; its "
+                   "figures and lines are as it was built (run `sensekg build` first)", err=True)
     found = coverage(corpus, load_registry(data), open_store(graph_dir), dismissals(data), list(report_ids), data)
     if fmt == "json":
         click.echo(json.dumps([{

@@ -146,3 +146,20 @@ def test_why_origin_names_the_record_or_the_rule(runner, built):
                                   "--format", "json"])
     origins = {r["origin"].split(" (")[0] for r in json.loads(result.output)}
     assert {"read_generic", "extract_narrative_readings"} <= origins, origins
+
+
+def test_coverage_says_when_the_build_is_older_than_the_data(runner, built, data_copy):
+    def note() -> bool:
+        result = runner.invoke(main, ["coverage", "annual-results-2024", "--graph", str(built[1]),
+                                      "--data", str(data_copy)])
+        assert result.exit_code == 0, result.output
+        return "is not up to date with the reports and data" in result.output
+
+    assert not note()
+    # a dismissal does not change the graph, so it leaves the build up to date
+    with (data_copy / "dismissed.toml").open("a", encoding="utf-8") as handle:
+        handle.write('\n[[dismiss]]\nname = "Stock Exchange"\nreason = "a body named in passing"\n')
+    assert not note()
+    with (data_copy / "measures.toml").open("a", encoding="utf-8") as handle:
+        handle.write("\n# a curator's edit\n")
+    assert note()
