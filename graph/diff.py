@@ -21,7 +21,8 @@ def skolemised(quads: list[ox.Quad]) -> list[ox.Quad]:
     """Blank nodes replaced by IRIs from rdflib's canonical labelling of each graph, so that two
     isomorphic builds give the same quads. (sensekg mints no blank nodes; this keeps the
     comparison honest if a future loader does.)"""
-    if not any(isinstance(t, ox.BlankNode) for q in quads for t in (q.subject, q.object)):
+    blank = ox.BlankNode
+    if not any(isinstance(q.subject, blank) or isinstance(q.object, blank) for q in quads):
         return quads
     from rdflib import BNode, Graph
     from rdflib.compare import to_canonical_graph
@@ -72,24 +73,30 @@ class BuildDiff:
         return not self.removed and not self.added
 
 
+_EVIDENCE = str(EVIDENCE)
+_SUBJECT, _PREDICATE, _OBJECT = RDF_NS + "subject", RDF_NS + "predicate", RDF_NS + "object"
+_REPORT, _LINE, _QUOTE = str(PROV.wasDerivedFrom), str(SK.line), str(SK.quote)
+_WANTED = frozenset({_SUBJECT, _PREDICATE, _OBJECT, _REPORT, _LINE, _QUOTE})
+
+
 def _is_evidence(term) -> bool:
-    return isinstance(term, ox.NamedNode) and term.value.startswith(str(EVIDENCE))
+    return isinstance(term, ox.NamedNode) and term.value.startswith(_EVIDENCE)
 
 
 def _citations(quads: list[ox.Quad]) -> dict[ox.Triple, list[tuple[str, int, str]]]:
     """For each fact triple, the (report, line, quote) of the evidence that states it."""
     evidence: dict = defaultdict(dict)
-    wanted = {RDF_NS + "subject", RDF_NS + "predicate", RDF_NS + "object", str(PROV.wasDerivedFrom),
-              str(SK.line), str(SK.quote)}
     for q in quads:
-        if _is_evidence(q.subject) and q.predicate.value in wanted:
-            evidence[q.subject][q.predicate.value] = q.object
+        predicate = q.predicate.value
+        if predicate in _WANTED and _is_evidence(q.subject):
+            evidence[q.subject][predicate] = q.object
     cited: dict = defaultdict(set)
+    empty = ox.Literal("")
     for props in evidence.values():
         try:
-            triple = ox.Triple(props[RDF_NS + "subject"], props[RDF_NS + "predicate"], props[RDF_NS + "object"])
-            report = props[str(PROV.wasDerivedFrom)].value.rsplit("/", 1)[-1]
-            cited[triple].add((report, int(props[str(SK.line)].value), props.get(str(SK.quote), ox.Literal("")).value))
+            triple = ox.Triple(props[_SUBJECT], props[_PREDICATE], props[_OBJECT])
+            report = props[_REPORT].value.rsplit("/", 1)[-1]
+            cited[triple].add((report, int(props[_LINE].value), props.get(_QUOTE, empty).value))
         except (KeyError, ValueError):
             continue
     return {triple: sorted(found) for triple, found in cited.items()}
@@ -120,6 +127,8 @@ def diff_builds(old: list[ox.Quad], new: list[ox.Quad]) -> BuildDiff:
     old_set, new_set = set(old), set(new)
     removed = sorted(old_set - new_set, key=str)
     added = sorted(new_set - old_set, key=str)
+    if not removed and not added:
+        return BuildDiff([], [], [], [], {}, {})
     removed_facts, added_facts = _facts(removed, _citations(old)), _facts(added, _citations(new))
     return BuildDiff(removed, added, removed_facts, added_facts, _labels(old), _labels(new),
                      _cited_only(removed, old, removed_facts), _cited_only(added, new, added_facts))
