@@ -163,8 +163,3 @@ def coverage(corpus: Corpus, registry: Registry, store: ox.Store, dismissed: lis
         found.append(Coverage(document.id, figures, names, lines, mentions))
     return found
 
-
-def open_for_coverage(folder: Path) -> ox.Store:
-    from .buildio import open_store
-
-    return open_store(folder)

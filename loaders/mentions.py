@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from .registry import Registry, name_key
 from .reportdata import Dismissal
@@ -65,10 +66,6 @@ class Mention:
     @property
     def undecided(self) -> bool:
         return self.entity is None and self.dismissed is None
-
-    @property
-    def cite(self) -> str:
-        return f"{self.report}:{self.line}"
 
 
 def kind_of(name: str) -> str:
@@ -221,7 +218,7 @@ def _inside(start: int, end: int, covered: list[tuple[int, int]], text: str) -> 
     return True
 
 
-def curated_labels(folder=None) -> dict[str, str]:
+def curated_labels(folder: Path | None = None) -> dict[str, str]:
     """The explicit label of every curated node (``[[award]]``, ``[[event]]``…) -> its id."""
     from .statements import read_records
 
