@@ -96,13 +96,13 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
         s, p, o = term(fact.subject), fact.predicate, term(fact.object)
         xs, xp, xo = terms[s], terms[p], terms[o]
         ns, np, no = s.n3(), p.n3(), o.n3()
-        for citation in fact.citations:
+        for index, citation in enumerate(fact.citations):
             found = evidence[(fact, citation)]
             graph = terms[report_iri(found.report)]
             iri = evidence_iri(found.report, found.line, ns, np, no)
             node = ox.NamedNode(iri)
             if origins is not None:
-                origins.setdefault(iri, set()).add(fact.origin)
+                origins.setdefault(iri, set()).update(fact.origins_of(index))
             quads.update((
                 ox.Quad(xs, xp, xo, graph),
                 ox.Quad(node, a, evidence_class, graph),

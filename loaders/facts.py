@@ -45,7 +45,9 @@ class Fact:
     """One triple about an entity and the citations that back it.
 
     ``origin`` says where the fact came from (a statement file and record, or an
-    extractor), so an evidence failure can name it.
+    extractor), so an evidence failure can name it. ``origins``, when a fact merges what
+    several readers found (one figure printed in a table and in prose), holds for each citation
+    the records and rules that cited it there.
     """
 
     subject: Ref | URIRef
@@ -53,3 +55,8 @@ class Fact:
     object: Object
     citations: tuple[Citation, ...]
     origin: str
+    origins: tuple[tuple[str, ...], ...] = ()
+
+    def origins_of(self, index: int) -> tuple[str, ...]:
+        """What made the fact's ``index``-th citation."""
+        return self.origins[index] if self.origins else (self.origin,)

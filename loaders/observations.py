@@ -151,12 +151,18 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         dated.append((SK.baselinePeriod, Literal(best.baseline)))
     for table in sorted({r.table for r in cluster if r.table}):
         pairs.append((SK.table, Literal(table)))
-    # each reading's own citations, with its own origin: the rule or record that read the figure
-    # there is the one to look at when that citation is wrong
-    facts = []
+    # each citation keeps the origins of the readings that made it: the rule or record that read
+    # the figure there is the one to look at when that citation is wrong
+    cited: dict[Citation, dict[str, None]] = {}
+    dated_cited: dict[Citation, dict[str, None]] = {}
     for reading in cluster:
-        period_citations = reading.citations + tuple(c for c in reading.period_citations
-                                                     if c not in reading.citations)
-        facts += [Fact(node, p, o, reading.citations, reading.origin) for p, o in pairs]
-        facts += [Fact(node, p, o, period_citations, reading.origin) for p, o in dated]
-    return facts
+        for citation in reading.citations:
+            cited.setdefault(citation, {})[reading.origin] = None
+            dated_cited.setdefault(citation, {})[reading.origin] = None
+    for reading in cluster:
+        for citation in reading.period_citations:
+            dated_cited.setdefault(citation, {})[reading.origin] = None
+    citations, origins = tuple(cited), tuple(tuple(found) for found in cited.values())
+    period_citations, period_origins = tuple(dated_cited), tuple(tuple(found) for found in dated_cited.values())
+    return [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs] + \
+        [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated]
