@@ -29,7 +29,7 @@ from .mentions import NameFinder, curated_labels, find_mentions
 from .registry import Registry, load_registry, name_key
 from .reportdata import dismissals, report_settings
 from .reports import Corpus
-from .statements import read_records
+from .statements import Record, read_records
 from .vocab import properties
 
 CEILINGS = "lint.toml"
@@ -45,9 +45,11 @@ class Finding:
 def lint(corpus: Corpus, folder: Path | None = None) -> tuple[list[Finding], dict[str, int]]:
     """Every finding, and the number of undecided candidates per report."""
     registry = load_registry(folder)
-    findings = _ids(registry, folder) + _idle_and_duplicates(corpus, registry, folder) + _aliases(corpus, registry)
+    records, parsed = read_records(folder), tables_files(folder)  # each data file read once
+    findings = (_ids(registry, records, parsed, folder) + _aliases(corpus, registry)
+                + _idle_and_duplicates(corpus, registry, records, parsed, folder))
     undecided, mentions_found = {}, {}
-    finder = NameFinder(registry, curated_labels(folder))
+    finder = NameFinder(registry, curated_labels(records=records))
     dismissed = dismissals(folder)
     for document in corpus:
         mentions = find_mentions(document, registry, dismissed, finder)
@@ -86,8 +88,7 @@ def read_ceilings(folder: Path | None = None) -> dict[str, int]:
     return found
 
 
-def _ids(registry: Registry, folder: Path | None) -> list[Finding]:
-    records = read_records(folder)
+def _ids(registry: Registry, records: list[Record], parsed: list, folder: Path | None) -> list[Finding]:
     nodes = {r.node for r in records if r.kind != "about"}
     known = set(registry.entities) | nodes
     found = []
@@ -107,7 +108,6 @@ def _ids(registry: Registry, folder: Path | None) -> list[Finding]:
         for segment in settings.segments:
             if segment not in registry:
                 found.append(Finding("undefined id", settings.where, f"{report}: segment {segment!r}"))
-    parsed = tables_files(folder)
     for spec in load_specs(folder, parsed):
         for target in (spec.subject, *spec.segments.values()):
             if target not in registry:
@@ -115,10 +115,11 @@ def _ids(registry: Registry, folder: Path | None) -> list[Finding]:
     return found
 
 
-def _idle_and_duplicates(corpus: Corpus, registry: Registry, folder: Path | None) -> list[Finding]:
+def _idle_and_duplicates(corpus: Corpus, registry: Registry, records: list[Record], parsed: list,
+                         folder: Path | None) -> list[Finding]:
     found = []
     facts: dict[tuple, str] = {}
-    for record in read_records(folder):
+    for record in records:
         if record.kind == "about" and not record.fields:
             found.append(Finding("produces nothing", record.where, f"[[about]] {record.node} states no property"))
         for key, values in record.fields.items():
@@ -130,7 +131,6 @@ def _idle_and_duplicates(corpus: Corpus, registry: Registry, folder: Path | None
                                              f"{record.node}: {key} = {value!r} from {citation} is stated at "
                                              f"{facts[fact]} too"))
                     facts.setdefault(fact, record.where)
-    parsed = tables_files(folder)
     for spec in load_specs(folder, parsed):
         if spec.report in corpus and not read_table(corpus, registry, spec, folder)[0]:
             found.append(Finding("produces nothing", spec.where, f"table {spec.id} reads no row"))

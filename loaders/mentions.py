@@ -218,8 +218,11 @@ def _inside(start: int, end: int, covered: list[tuple[int, int]], text: str) -> 
     return True
 
 
-def curated_labels(folder: Path | None = None) -> dict[str, str]:
-    """The explicit label of every curated node (``[[award]]``, ``[[event]]``…) -> its id."""
+def curated_labels(folder: Path | None = None, records: list | None = None) -> dict[str, str]:
+    """The explicit label of every curated node (``[[award]]``, ``[[event]]``…) -> its id, from
+    ``records`` when the caller has read them already."""
     from .statements import read_records
 
-    return {record.label: record.node for record in read_records(folder) if record.kind != "about" and record.label}
+    if records is None:
+        records = read_records(folder)
+    return {record.label: record.node for record in records if record.kind != "about" and record.label}

@@ -582,8 +582,11 @@ class TableRead:
 
 
 def read_generic(document: Document, table: Table, registry: Registry, subject: str,
-                 data: Path | None = None, table_id: str | None = None) -> TableRead:
-    """The figures of one table, read by rule."""
+                 data: Path | None = None, table_id: str | None = None,
+                 segments: dict[str, str] | None = None) -> TableRead:
+    """The figures of one table, read by rule. ``segments`` is the report's segment scheme by name
+    (:func:`report_segments`), read from its folder when not given; a caller reading every table
+    of a report reads it once."""
     name = table_id or f"{document.id}:{table.first_line}"
     layout = find_layout(table)
     if layout is None:
@@ -592,7 +595,8 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
     if why:
         return TableRead([], [Skipped(name, document.id, table.first_line, f"table skipped: {why}")])
     heading = heading_of(document, table)
-    segments = _segments(registry, document.id, data)
+    if segments is None:
+        segments = report_segments(registry, document.id, data)
     lines, drops = _joined_rows(layout)
     figure_cells = [c.cell for c in layout.columns]
 
@@ -840,9 +844,4 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
         ))
     return out
 
-
-def _segments(registry: Registry, report: str, data: Path | None) -> dict[str, str]:
-    """The report's business segments (``segments`` in its folder's ``report.toml``) by every
-    name they go by."""
-    return report_segments(registry, report, data)
 

@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..measures import measure_for
 from ..observations import Reading, agrees
 from ..registry import Registry
+from ..reportdata import report_segments
 from ..reports import Corpus, Document, Table
 from .tablereader import ORIGIN, is_figure, is_year_row, read_generic, split_block
 from .tablerecords import load_figures, load_skips, load_specs, read_figure, read_table, tables_files
@@ -91,10 +92,11 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
         # every line of a table an override reads, so that a part of it is not read again
         covered = {row.line for table in document.tables if (document.id, table.first_line) in overridden
                    for row in table.rows}
+        segments = report_segments(registry, document.id, data)
         for table in continued_tables(document):
             if table.first_line in covered:
                 continue
-            result = read_generic(document, table, registry, subject, data)
+            result = read_generic(document, table, registry, subject, data, segments=segments)
             headings[f"{document.id}:{table.first_line}"] = result.heading
             for reading in result.readings:
                 where = (reading.citations[0].report, reading.citations[0].line)
