@@ -17,10 +17,11 @@ from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
+from sensekg.loaders.grounding import Grounding, build_names, conflicts, ground, merge_precisions
 from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reportdata import check_report_data
 from sensekg.loaders.reports import Corpus, read_corpus
-from sensekg.loaders.statements import statement_facts
+from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
@@ -38,6 +39,7 @@ class BuildResult:
     duplicates: list = field(default_factory=list)
     readings: list = field(default_factory=list)  # every figure read, before merging into observations
     origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
+    grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
 
 
 @contextmanager
@@ -61,13 +63,18 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         facts += statement_facts(registry, data)
         extraction = run_extractors(corpus, registry, data)
         facts += extraction.facts
+    with _timed(timings, "grounding", progress):
+        check_acyclic(facts)  # a loop is the first thing to report: every fact of the build meets here
+        grounded = ground(facts, corpus, build_names(facts, registry, corpus, data))
+        facts = merge_precisions(grounded.facts)
+        facts += conflicts(facts)
     with _timed(timings, "evidence check", progress):
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
         origins: dict[str, set[str]] = {}
         quads = assemble(corpus, facts, evidence, data, origins)
     return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry),
-                       extraction.readings, origins)
+                       extraction.readings, origins, grounded)
 
 
 # data files that do not shape the graph: the names dismissed, and lint's ceilings
@@ -208,6 +215,33 @@ def table_summary(result: BuildResult, shown: int = 12) -> list[str]:
         lines.append(f"  measures named after printed labels, not in measures.toml ({len(named)}; review them, "
                      "and give a label that names a known measure an `alt` there): "
                      + "; ".join(named[:shown]) + ("; …" if len(named) > shown else ""))
+    return lines
+
+
+GROUNDING_KINDS = (("entity", "entity objects"), ("value", "values"), ("name", "names"),
+                   ("period", "periods"), ("other", "other facts"))
+
+
+def grounding_summary(result: BuildResult, shown: int = 8) -> list[str]:
+    """How many citations state their fact, by what the fact's object is, and the facts of rules
+    that no cited line states (kept as read, for review)."""
+    grounding = result.grounding
+    if grounding is None:
+        return []
+    parts = []
+    for kind, title in GROUNDING_KINDS:
+        stated, cited = grounding.counts.get(kind, [0, 0])
+        if cited:
+            parts.append(f"{title} {100 * stated / cited:.1f}% of {cited}")
+    lines = ["grounding: citations whose line (or a line heading it) states the fact: " + ", ".join(parts)]
+    if grounding.unstated:
+        lines.append(f"  facts read by rules that no cited line states ({len(grounding.unstated)}; kept as read, "
+                     "mostly a table's measure or period carried by its layout):")
+        for fact in grounding.unstated[:shown]:
+            where = ", ".join(str(c) for c in fact.citations[:2])
+            lines.append(f"    {where}  {_qname(str(fact.predicate))} of {getattr(fact.subject, 'id', fact.subject)}")
+        if len(grounding.unstated) > shown:
+            lines.append("    …")
     return lines
 
 

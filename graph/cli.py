@@ -26,8 +26,10 @@ graph_option = click.option(
 )
 
 
-def fail(message: str, code: int) -> None:
+def fail(message: str, code: int, details: tuple[str, ...] = ()) -> None:
     click.echo(f"sensekg: error: {' '.join(message.split())}", err=True)  # always one line
+    for detail in details:  # then the rest of a list, one line each
+        click.echo(f"  {' '.join(detail.split())}", err=True)
     sys.exit(code)
 
 
@@ -42,7 +44,7 @@ class SensekgGroup(click.Group):
         try:
             return super().invoke(ctx)
         except SensekgError as exc:
-            fail(str(exc), exc.exit_code)
+            fail(str(exc), exc.exit_code, exc.details)
         except click.UsageError as exc:
             command = exc.ctx.command_path if exc.ctx else "sensekg"
             fail(f"{exc.format_message()} (see `{command} --help`)", exc.exit_code)
@@ -158,7 +160,15 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.reports import locate_reports
 
-    from .build import build_dataset, inputs_digest, summarize, table_summary, up_to_date, write_outputs
+    from .build import (
+        build_dataset,
+        grounding_summary,
+        inputs_digest,
+        summarize,
+        table_summary,
+        up_to_date,
+        write_outputs,
+    )
     from .buildio import TRIG, check_free, check_replaceable, is_build
 
     folder = locate_reports(reports)
@@ -183,7 +193,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
         click.echo("\n".join(changes) if changes else "The facts are the same as in the last build.")
     _print_summary(summarize(result.quads))
     click.echo("")
-    for line in table_summary(result):
+    for line in (*table_summary(result), *grounding_summary(result)):
         click.echo(line)
     if result.duplicates:
         click.echo(f"\nsuspected duplicates ({len(result.duplicates)}): labels that differ only in case, "

@@ -118,11 +118,13 @@ def evidence_by_line(store: ox.Store) -> tuple[set[tuple[str, int]], dict[tuple[
     query = f"""SELECT ?r ?line ?p ?o WHERE {{
         ?e <{PROV.wasDerivedFrom}> ?r ; <{SK.line}> ?line ;
            <{RDF.predicate}> ?p ; <{RDF.object}> ?o }}"""
-    value_iri = str(SK.value)
+    # a line that prints a figure rounded ("RMB1,835.2 million") states the observation's
+    # normalised value, not its value as printed in a table ("1,835,246" thousand)
+    value_iris = (str(SK.value), str(SK.normalizedValue))
     for solution in store.query(query):
         key = (solution["r"].value.removeprefix(prefix), int(solution["line"].value))
         cited.add(key)
-        if solution["p"].value == value_iri:
+        if solution["p"].value in value_iris:
             values.setdefault(key, set()).add(Decimal(solution["o"].value))
     return cited, values
 

@@ -29,10 +29,12 @@ class SensekgError(Exception):
     exit_code = 2
     http_status = 400
 
-    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | Path | None = None, line: int | None = None,
+                 details: tuple[str, ...] = ()):
         self.message = message
         self.path = str(path) if path is not None else None
         self.line = line
+        self.details = details  # one line each, printed after the error: the rest of a list of failures
         super().__init__(message, self.path, line)
 
     def __str__(self) -> str:

@@ -18,7 +18,6 @@ from .errors import InputError
 from .facts import Citation, Fact, Ref
 from .registry import Registry
 from .reports import Corpus, Document
-from .statements import check_acyclic
 from .vocab import classes
 
 # A passage ends at a sentence end followed by a capital, quote, bracket or digit, or at a tag.
@@ -69,8 +68,8 @@ def passage(text: str, span: tuple[int, int]) -> str:
     return text[pieces[0][0]:pieces[-1][1]].strip()
 
 
-def locate(corpus: Corpus, citation: Citation, origin: str) -> tuple[int, int]:
-    """Where the citation's anchor stands on its line, or an ``InputError`` naming the statement."""
+def check_cited(corpus: Corpus, citation: Citation, origin: str) -> None:
+    """An ``InputError`` naming the statement, unless the citation's report and line exist."""
     if citation.report not in corpus:
         raise InputError(f"{origin}: unknown report id {citation.report!r} in citation {citation}; "
                          f"known: {', '.join(corpus.ids)}")
@@ -78,6 +77,12 @@ def locate(corpus: Corpus, citation: Citation, origin: str) -> tuple[int, int]:
     if not 1 <= citation.line <= len(document):
         raise InputError(f"{origin}: line {citation.line} is out of range "
                          f"(the report has {len(document)} lines)", path=document.path, line=citation.line)
+
+
+def locate(corpus: Corpus, citation: Citation, origin: str) -> tuple[int, int]:
+    """Where the citation's anchor stands on its line, or an ``InputError`` naming the statement."""
+    check_cited(corpus, citation, origin)
+    document = corpus[citation.report]
     span = anchor_span(document.line(citation.line), citation.anchor)
     if span is None:
         raise InputError(f"{origin}: anchor {citation.anchor!r} is not on the cited line",
@@ -89,12 +94,9 @@ def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citat
     """Check every citation of every fact and read the quotes.
 
     One fact cited several times on the same line (by several anchors or several records)
-    gets one quote: the passage that covers all of its anchors there. The facts are first
-    checked for part, version, subsidiary and dependency cycles (:func:`check_acyclic`), since
-    this is where every fact of a build, curated or extracted, meets before the graph.
+    gets one quote: the passage that covers all of its anchors there.
     """
     facts = list(facts)
-    check_acyclic(facts)
     spans: dict[tuple, list[tuple[int, int]]] = {}
     keys: dict[tuple[Fact, Citation], tuple] = {}
     for fact in facts:
@@ -124,16 +126,26 @@ class MentionIndex:
         for line in document.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
-    def first_line(self, name: str) -> int | None:
-        """The first line where ``name`` stands as whole words (any white space between words)."""
-        position = self._find(name)
+    def first_line(self, name: str, longer: Iterable[str] = ()) -> int | None:
+        """The first line where ``name`` stands as whole words (any white space between words),
+        and not as part of one of the ``longer`` names that hold it ("SenseCare" in "SenseCare
+        Smart Hospital" names the product, not the company SenseCare), unless it stands nowhere
+        else ("SAE" only in "ISO/SAE 21434")."""
+        position = self._find(name, tuple(longer))
+        if position is None and longer:
+            position = self._find(name)
         return bisect.bisect_right(self.starts, position) if position is not None else None
 
-    def _find(self, name: str) -> int | None:
+    def _inside(self, name: str, start: int, longer: tuple[str, ...]) -> bool:
+        return any(self.text.startswith(other, start - offset)
+                   for other in longer for offset in _offsets(other, name) if start >= offset)
+
+    def _find(self, name: str, longer: tuple[str, ...] = ()) -> int | None:
         start = self.text.find(name)
         while start >= 0:  # fast path: the name as printed, checked for word boundaries
             end = start + len(name)
-            if not _is_word(self.text, start - 1) and not _is_word(self.text, end):
+            if (not _is_word(self.text, start - 1) and not _is_word(self.text, end)
+                    and not self._inside(name, start, longer)):
                 return start
             start = self.text.find(name, start + 1)
         words = name.split()
@@ -146,8 +158,27 @@ class MentionIndex:
         return None
 
 
+def _offsets(text: str, part: str) -> list[int]:
+    """Where ``part`` starts within ``text``."""
+    found, at = [], text.find(part)
+    while at >= 0:
+        found.append(at)
+        at = text.find(part, at + 1)
+    return found
+
+
 def _is_word(text: str, index: int) -> bool:
     return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+
+
+def _on_line(text: str, name: str) -> str:
+    """The anchor for a name found at ``text``'s line: the name, or where it runs on to the next
+    line ("Zero-Carbon Research Institute" / "of the Beijing News"), its words on this line."""
+    words = name.split()
+    for count in range(len(words), 0, -1):
+        if anchor_span(text, " ".join(words[:count])):
+            return " ".join(words[:count])
+    return name
 
 
 def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
@@ -159,6 +190,8 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
     indexes = [MentionIndex(document) for document in corpus]
     known = classes()
     facts: list[Fact] = []
+    every_name = {name for entity in registry for name in entity.names}
+    longer = {name: [other for other in every_name if name in other and other != name] for name in every_name}
     for entity in registry:
         subject, origin = Ref(entity.id), f"registry entity {entity.id} ({entity.source})"
         unknown = set(entity.reports) - set(corpus.ids)
@@ -168,9 +201,9 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
         name_cites: dict[str, list[Citation]] = {}
         for name in entity.names:
             name_cites[name] = [
-                Citation(index.document.id, line, name)
+                Citation(index.document.id, line, _on_line(index.document.line(line), name))
                 for index in searched
-                if (line := index.first_line(name)) is not None
+                if (line := index.first_line(name, longer[name])) is not None
             ]
         for alias in entity.aliases:
             if not name_cites[alias]:
@@ -183,8 +216,14 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
         if not by_report:
             raise InputError(f"{origin}: no report mentions {entity.label!r} or any of its aliases")
         entity_cites = tuple(by_report[r] for r in corpus.ids if r in by_report)
-        facts.append(Fact(subject, RDF.type, known[entity.type], entity_cites, origin))
-        facts.append(Fact(subject, RDFS.label, Literal(entity.label), entity_cites, origin))
+        facts.append(Fact(subject, RDF.type, known[entity.type], entity_cites, origin, record=True))
+        # the label is cited where it is printed; a label no report prints as written (in another
+        # case, or with a qualifier: "SenseAuto (ecosystem company)") at the first mention of each
+        # name, for grounding to keep those that state it
+        label_cites = tuple(name_cites[entity.label]) or tuple(dict.fromkeys(
+            cite for cites in name_cites.values() for cite in cites))
+        facts.append(Fact(subject, RDFS.label, Literal(entity.label), label_cites, origin, record=True))
         for alias in entity.aliases:
-            facts.append(Fact(subject, SKOS.altLabel, Literal(alias), tuple(name_cites[alias]), origin))
+            facts.append(Fact(subject, SKOS.altLabel, Literal(alias), tuple(name_cites[alias]), origin,
+                              record=True))
     return facts

@@ -56,6 +56,7 @@ class Fact:
     citations: tuple[Citation, ...]
     origin: str
     origins: tuple[tuple[str, ...], ...] = ()
+    record: bool = False  # made by a curated record, which grounding refuses rather than lists
 
     def origins_of(self, index: int) -> tuple[str, ...]:
         """What made the fact's ``index``-th citation."""

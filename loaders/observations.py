@@ -65,8 +65,9 @@ def agrees(a: Reading, b: Reading) -> bool:
     return abs(abs(va) - abs(vb)) <= max(pa, pb) / 2 + min(pa, pb) / 2
 
 
-def observation_facts(readings: list[Reading]) -> list[Fact]:
-    """Group agreeing readings into observation nodes and emit their facts."""
+def observation_facts(readings: list[Reading], labels: dict[str, str] | None = None) -> list[Fact]:
+    """Group agreeing readings into observation nodes and emit their facts; ``labels`` names the
+    entities (subjects and segments) in the observations' labels."""
     groups: dict[tuple, list[list[Reading]]] = defaultdict(list)
     for reading in readings:
         clusters = groups[reading.key]
@@ -80,7 +81,7 @@ def observation_facts(readings: list[Reading]) -> list[Fact]:
     named_after_labels: dict[str, list[Reading]] = defaultdict(list)
     for key, clusters in groups.items():
         for number, cluster in enumerate(clusters, start=1):
-            facts.extend(_facts_of(key, number, cluster))
+            facts.extend(_facts_of(key, number, cluster, labels or {}))
             if not cluster[0].measure.curated:
                 named_after_labels[cluster[0].measure.id].extend(cluster)
     for measure_id, cluster in named_after_labels.items():
@@ -113,7 +114,7 @@ def _node_id(key: tuple, number: int) -> str:
     return f"obs-{readable[:90]}-{digest}"
 
 
-def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
+def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str, str]) -> list[Fact]:
     best = min(cluster, key=lambda r: r.normalized[2])  # the most precise printing
     value, base, _ = best.normalized
     printed = best.value
@@ -121,9 +122,11 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         value, printed = abs(value), abs(printed)
     node = Ref(_node_id(key, number))
     measure, period_ = best.measure, best.period
-    label = f"{measure.label}, {period_.label}" + (f", {best.segment}" if best.segment else "")
+    label = f"{measure.label}, {period_.label}"
+    if best.segment:
+        label += f", {labels.get(best.segment, best.segment)}"
     if best.subject != "sensetime":
-        label = f"{best.subject}: {label}"
+        label = f"{labels.get(best.subject, best.subject)}: {label}"
     pairs: list[tuple[URIRef, object]] = [
         (RDF.type, SK.Observation),
         (RDFS.label, Literal(label)),
@@ -149,20 +152,27 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading]) -> list[Fact]:
         pairs.append((SK.bound, Literal(best.bound)))
     if best.baseline:
         dated.append((SK.baselinePeriod, Literal(best.baseline)))
-    for table in sorted({r.table for r in cluster if r.table}):
-        pairs.append((SK.table, Literal(table)))
     # each citation keeps the origins of the readings that made it: the rule or record that read
     # the figure there is the one to look at when that citation is wrong
-    cited: dict[Citation, dict[str, None]] = {}
-    dated_cited: dict[Citation, dict[str, None]] = {}
-    for reading in cluster:
-        for citation in reading.citations:
-            cited.setdefault(citation, {})[reading.origin] = None
-            dated_cited.setdefault(citation, {})[reading.origin] = None
+    citations, origins = _cited_by(cluster)
+    dated_cited = {citation: dict.fromkeys(found) for citation, found in zip(citations, origins, strict=True)}
     for reading in cluster:
         for citation in reading.period_citations:
             dated_cited.setdefault(citation, {})[reading.origin] = None
-    citations, origins = tuple(cited), tuple(tuple(found) for found in cited.values())
     period_citations, period_origins = tuple(dated_cited), tuple(tuple(found) for found in dated_cited.values())
+    # each table the figure is printed in, cited at the lines read from that table only
+    tables = []
+    for table in sorted({r.table for r in cluster if r.table}):
+        cites, found = _cited_by([r for r in cluster if r.table == table])
+        tables.append(Fact(node, SK.table, Literal(table), cites, best.origin, found))
     return [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs] + \
-        [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated]
+        [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated] + tables
+
+
+def _cited_by(readings: list[Reading]) -> tuple[tuple[Citation, ...], tuple[tuple[str, ...], ...]]:
+    """The citations of some readings, and the origins of each."""
+    cited: dict[Citation, dict[str, None]] = {}
+    for reading in readings:
+        for citation in reading.citations:
+            cited.setdefault(citation, {})[reading.origin] = None
+    return tuple(cited), tuple(tuple(found) for found in cited.values())

@@ -171,15 +171,15 @@ def statement_facts(registry: Registry, folder: Path | None = None) -> list[Fact
                 else:
                     obj = literal_for(value, prop.range, record.where, key)
                 values.setdefault(key, []).append(obj)
-                facts.append(Fact(subject, prop.iri, obj, record.citations, origin))
+                facts.append(Fact(subject, prop.iri, obj, record.citations, origin, record=True))
         if record.kind != "about":
-            facts.append(Fact(subject, RDF.type, classes()[record.kind], record.citations, origin))
+            facts.append(Fact(subject, RDF.type, classes()[record.kind], record.citations, origin, record=True))
             label = record.label or _label(record.kind, record.node, values, registry, nodes)
             named = labels.setdefault(record.node, (label, record.where))
             if named[0] != label:
                 raise InputError(f"{record.node!r} is labelled {label!r} here but {named[0]!r} at {named[1]}; "
                                  "records of one node must agree on its label", path=record.where)
-            facts.append(Fact(subject, RDFS.label, Literal(label), record.citations, origin))
+            facts.append(Fact(subject, RDFS.label, Literal(label), record.citations, origin, record=True))
     return facts
 
 

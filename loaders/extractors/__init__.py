@@ -47,5 +47,5 @@ def run_extractors(corpus: Corpus, registry: Registry, data: Path | None = None)
         found, missed = extract(corpus, registry, data)
         readings += found
         skipped += missed
-    facts += observation_facts(readings)
+    facts += observation_facts(readings, {entity.id: entity.label for entity in registry})
     return Extraction(facts, readings, skipped)

@@ -1,0 +1,654 @@
+"""Grounding: a cited line must state its fact, not merely mention one of its ends.
+
+The anchor check (:mod:`.evidence`) proves that a phrase is on the cited line. Grounding asks
+more: that the line names the fact's object (a label, an alias or a code), or prints its value
+with its scale and sign, and names the subject too, unless the subject is the report's issuer
+written as "we", "our", "the Group" or "the Company", or a node that is named through its own
+facts (a certification, membership, role, partnership, award, event or observation).
+
+A record lists the lines it read; each of its facts is cited at the lines that state that fact
+and at no others, so a line that only mentions a node cites none of its facts. Where no cited
+line states a fact alone, two lines may together: a name that runs on to the next line, or a
+list's heading that carries one end (the recipient heading an honours page, the model heading a
+list of its benchmark results) with the item that carries the other. Those lines are found by
+rule (:func:`heading_lines`), so a record cites the line it read and the build finds the rest.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
+
+from .errors import InputError
+from .evidence import anchor_span, check_cited
+from .facts import Citation, Fact, Ref
+from .measures import curated_measures
+from .registry import Registry
+from .reports import Corpus, Document
+from .vocab import QUALIFIED_CLASSES, SK, classes
+
+# Classes whose nodes are named through their own facts: their subjects need no name on the line.
+# A segmentation scheme is the project's grouping of a report's segments, named by what it groups.
+DESCRIBED_CLASSES = (*QUALIFIED_CLASSES, "Event", "Observation", "SegmentationScheme")
+
+# Literal properties whose values classify rather than quote: a kind of relation or event, the
+# table a figure came from. They ground on the subject alone. A category is the project's class of
+# a role ("officer") but the report's words for an organisation ("mobile phone company"): it
+# classifies a described node and is text for a named one.
+CLASSIFYING = frozenset(SK[name] for name in (
+    "relationKind", "controlKind", "eventKind", "reportKind", "unit", "normalizedUnit",
+    "table", "bound", "restated", "section",
+))
+STRUCTURAL = frozenset((RDF.type, SKOS.inScheme))
+NAMING = frozenset((RDFS.label, SKOS.altLabel))
+PERIOD_BOUNDS = frozenset(SK[name] for name in ("periodStart", "periodEnd", "instant", "periodLabel",
+                                                 "baselinePeriod"))
+VALUE_TYPES = (XSD.decimal, XSD.gYear, XSD.gYearMonth, XSD.date)
+
+_ISSUER_WORDS = re.compile(r"\b(?:we|our|us|the group|the company)\b")
+_TAG = re.compile(r"<[^<>]+>")
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-", "\u00a0": " "})
+_NUMBER = re.compile(r"(?<![\w.,])(\()?([-+]?)(?:(?:rmb|us\$|hk\$|\$)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\))?")
+_SCALES = tuple(Decimal(10) ** exponent for exponent in (0, 3, 6, 9, 12))
+_NEGATIVE_WORDS = re.compile(r"\b(?:loss|losses|decrease|decreased|decline|declined|negative|down|outflow)\b")
+MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
+          "october", "november", "december")
+
+
+def fold(text: str) -> str:
+    """A line or a name as grounding compares them: no tags or entities, no case, plain quotes
+    and dashes, single spaces."""
+    text = html.unescape(_TAG.sub(" ", text)).replace("*", "")
+    text = " ".join(text.translate(_FOLD).casefold().split())
+    return text.replace("( ", "(").replace(" )", ")")  # "(<u>56,912,551</u>)" is a bracketed figure
+
+
+def _code_key(text: str) -> str:
+    """A folded text with standard codes in one form: "ISO/IEC 27001", "ISO 27001", "ISO27001"."""
+    return _STANDARD_CODE.sub("iso ", text)
+
+
+_STANDARD_CODE = re.compile(r"\biso\s?(?:/\s?(?:iec|sae)\s?)?(?=\d)")
+
+
+def names_on(line: str, names: Iterable[str], folded: bool = False) -> bool:
+    """Whether any of ``names`` (already folded when ``folded``) stands on the folded ``line`` as
+    whole words, or with a plural "s" ("CE marks" for "CE mark")."""
+    coded = None
+    for name in names:
+        key = name if folded else fold(name)
+        if not key:
+            continue
+        if _STANDARD_CODE.search(key):  # a code matches however the report spaces it
+            coded = coded if coded is not None else _code_key(line)
+            if _whole_words(coded, _code_key(key)):
+                return True
+        if _whole_words(line, key):
+            return True
+    return False
+
+
+def _whole_words(line: str, key: str) -> bool:
+    """Whether ``key`` stands on ``line`` as whole words, allowing a plural "s"."""
+    if key:
+        start = line.find(key)
+        while start >= 0:
+            end = start + len(key)
+            if end < len(line) and line[end] == "s" and key[-1].isalpha():
+                end += 1
+            if (start == 0 or not line[start - 1].isalnum()) and (end == len(line) or not line[end].isalnum()
+                                                                  or not key[-1].isalnum()):
+                return True
+            start = line.find(key, start + 1)
+    return False
+
+
+def _printed_numbers(line: str) -> list[tuple[Decimal, bool | None]]:
+    """Each number printed on the folded line, with whether it is printed negative: in brackets
+    or with a minus (``True``), after a word of loss or decline such as "decreased by 39.5%"
+    (``None``: either sign), or plain (``False``)."""
+    found = []
+    for match in _NUMBER.finditer(line):
+        bracket, sign, whole, fraction, closing = match.groups()
+        try:
+            value = Decimal(whole.replace(",", "") + (fraction or ""))
+        except InvalidOperation:
+            continue
+        if (bracket and closing) or sign == "-":
+            found.append((value, True))
+        else:  # "a loss of RMB4.3 billion" may be a loss stored as a negative, or as a positive amount
+            worded = _NEGATIVE_WORDS.search(line, max(0, match.start() - 30), match.start())
+            found.append((value, None if worded else False))
+    return found
+
+
+def value_on(line: str, value: Decimal, signed: bool = True, exact: bool = False) -> bool:
+    """Whether the folded ``line`` prints ``value``, with its sign when ``signed``.
+
+    A value may be printed at a scale of thousands ("RMB1.5 billion" for 1,500,000,000; a table
+    in RMB'000 whose head gives the unit), rounded to the digits printed unless ``exact`` (a figure's
+    value as printed: "RMB1,835.2 million" states its normalised value, not 1,835,246 thousand). A negative value is
+    printed in brackets, with a minus, or after a word of loss or decline; a positive one without
+    brackets or a minus.
+    """
+    magnitude = abs(value)
+    for printed, negative in _printed_numbers(line):
+        exponent = printed.as_tuple().exponent
+        half_step = 0 if exact else Decimal(1).scaleb(exponent if isinstance(exponent, int) else 0) / 2
+        if not any(abs(printed * scale - magnitude) <= half_step * scale for scale in _SCALES):
+            continue
+        if not signed or value == 0 or negative is None or (value < 0) == negative:
+            return True
+    return False
+
+
+def date_on(line: str, value: str) -> bool:
+    """Whether the folded line prints a date of this precision: the year, the month (by name,
+    abbreviation or number) and the day, as far as the value goes."""
+    parts = value.split("-")
+    if not re.search(rf"(?<!\d){parts[0]}(?!\d)", line):
+        return False
+    if len(parts) >= 2:
+        month = int(parts[1])
+        name = MONTHS[month - 1]
+        if not (re.search(rf"\b{name[:3]}", line) or re.search(rf"(?<!\d){parts[0]}[-/.]0?{month}(?!\d)", line)
+                or re.search(rf"(?<!\d)0?{month}[-/.]{parts[0]}", line)):
+            return False
+    if len(parts) == 3:
+        day = int(parts[2])
+        if not re.search(rf"(?<!\d)0?{day}(?!\d)", line.replace(parts[0], " ")):
+            return False
+    return True
+
+
+_STOP = frozenset({
+    "the", "and", "for", "with", "its", "their", "our", "from", "into", "that", "this", "such", "other",
+    "than", "also", "which", "have", "has", "are", "was", "were", "been", "all", "any", "not", "one",
+})
+
+
+def text_parts(value: str) -> list[str]:
+    """The parts of a descriptive literal (a scope, a role), split at semicolons."""
+    return [part for part in (p.strip() for p in value.split(";")) if part]
+
+
+def text_parts_on(line: str, value: str) -> set[int]:
+    """Which parts of a descriptive literal the folded line states: the part as printed, or
+    three in four of its words (a scope may put a line's words in another order)."""
+    found, words = set(), set(re.findall(r"[\w'.+-]+", line))
+    for index, part in enumerate(text_parts(value)):
+        key = fold(part)
+        if names_on(line, (key,), folded=True):
+            found.add(index)
+            continue
+        content = [w for w in re.findall(r"[\w'.+-]+", key) if len(w) > 2 and w not in _STOP]
+        if content and sum(w in words or w.rstrip("s") in words for w in content) * 4 >= len(content) * 3:
+            found.add(index)
+    return found
+
+
+@dataclass
+class Names:
+    """What grounding knows of the nodes: the names each is printed under, which nodes are
+    described by their facts rather than named, each report's issuer, and the observations of
+    expense measures (stored positive, however printed)."""
+
+    of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node id or IRI -> folded names
+    described: set[str] = field(default_factory=set)
+    issuers: dict[str, str] = field(default_factory=dict)  # report id -> the issuing company's id
+    expense: set[str] = field(default_factory=set)
+    own: set[str] = field(default_factory=set)  # observations and awards: the issuer's unless they say otherwise
+    awards: set[str] = field(default_factory=set)
+    labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # described node -> its labels, as written
+    years: dict[str, str] = field(default_factory=dict)  # report id -> the year its period covers, if one
+
+    @staticmethod
+    def key(node: object) -> str | None:
+        if isinstance(node, Ref):
+            return node.id
+        if isinstance(node, URIRef):
+            return str(node)
+        return None
+
+    def add(self, node: str, names: Iterable[str]) -> None:
+        folded = tuple(dict.fromkeys(key for name in names if (key := fold(name))))
+        self.of[node] = tuple(dict.fromkeys((*self.of.get(node, ()), *folded)))
+
+    @classmethod
+    def of_build(cls, facts: Iterable[Fact], entities: Iterable[tuple[str, Iterable[str]]],
+                 measures: Iterable[tuple[str, Iterable[str], bool]], issuers: dict[str, str],
+                 classes: dict[URIRef, str]) -> Names:
+        """Names from the registry's ``(id, names)``, the measures' ``(iri, names, expense)``, and
+        the labels, aliases and classes the facts give the other nodes."""
+        names = cls(issuers=dict(issuers))
+        registered = set()
+        for node, printed in entities:
+            names.add(node, printed)
+            registered.add(node)
+        expense_measures, curated = set(), set()
+        for iri, printed, expense in measures:
+            names.add(iri, printed)
+            curated.add(iri)
+            if expense:
+                expense_measures.add(iri)
+        for fact in facts:
+            key = names.key(fact.subject)
+            if key is None or key in registered:
+                continue
+            if fact.predicate == RDF.type and fact.object in (SK.Observation, SK.Award):
+                names.own.add(key)
+            if fact.predicate == RDF.type and fact.object == SK.Award:
+                names.awards.add(key)
+            if fact.predicate == RDFS.label:
+                names.labels[key] = (*names.labels.get(key, ()), str(fact.object))
+            # a measure no curated entry names is named after a printed row label and its column
+            # or table ("Accumulated depreciation: Buildings and facilities"): described, not named
+            if fact.predicate == RDF.type and (classes.get(fact.object) in DESCRIBED_CLASSES
+                                               or (fact.object == SK.Measure and key not in curated)):
+                names.described.add(key)
+            elif fact.predicate in NAMING:
+                names.add(key, (str(fact.object),))
+            elif fact.predicate == SK.measure and str(fact.object) in expense_measures:
+                names.expense.add(key)
+        return names
+
+
+def build_names(facts: list[Fact], registry: Registry, corpus: Corpus, data: Path | None = None) -> Names:
+    """The names grounding needs for one build: the registry's, the measures', and each report's
+    issuer resolved to its entity."""
+    issuers = {}
+    for document in corpus:
+        issuer = registry.resolve(document.spec.issuer)
+        if issuer is None:
+            raise InputError(f"report {document.id}: issuer {document.spec.issuer!r} is not an entity of the "
+                             "registry; add it (with the name as label or alias)")
+        issuers[document.id] = issuer.id
+    years = {d.id: str(d.spec.period_end.year) for d in corpus
+             if d.spec.period_start and d.spec.period_end and d.spec.period_start.year == d.spec.period_end.year}
+    measures = {m.id: m for m in curated_measures(data).values()}.values()
+    names = Names.of_build(facts, ((e.id, e.names) for e in registry if e.type not in DESCRIBED_CLASSES),
+                           ((str(m.iri), (m.label, *m.aliases), m.sign == "expense") for m in measures),
+                           issuers, {iri: name for name, iri in classes().items()})
+    names.years = years
+    return names
+
+
+@dataclass(frozen=True)
+class Verdict:
+    subject: bool
+    object: bool
+
+    @property
+    def grounded(self) -> bool:
+        return self.subject and self.object
+
+
+def kind_of(fact: Fact, names: Names) -> str:
+    """What a fact's object is, for the rates the build reports: entity, value, name or other."""
+    if fact.predicate in STRUCTURAL or fact.predicate in CLASSIFYING:
+        return "other"
+    if fact.predicate in NAMING:
+        return "name"
+    if fact.predicate in PERIOD_BOUNDS:
+        return "period"
+    if isinstance(fact.object, Ref):
+        return "other" if fact.object.id in names.described else "entity"
+    if isinstance(fact.object, Literal) and fact.object.datatype in VALUE_TYPES:
+        return "value"
+    return "other"
+
+
+
+def judge(fact: Fact, report: str, line: str, names: Names) -> Verdict:
+    """Whether the folded ``line`` of ``report`` names the fact's subject and states its object."""
+    return Verdict(_subject_on(fact, report, line, names), _object_on(fact, report, line, names))
+
+
+def _subject_on(fact: Fact, report: str, line: str, names: Names) -> bool:
+    key = names.key(fact.subject)
+    if key is None or key in names.described:
+        return True
+    if key == names.issuers.get(report) and _ISSUER_WORDS.search(line):
+        return True
+    return _named(line, names.of.get(key))
+
+
+def _named(line: str, folded: tuple[str, ...] | None) -> bool:
+    """Whether one of the folded names stands on the line; a node nobody named passes."""
+    return True if folded is None else names_on(line, folded, folded=True)
+
+
+def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
+    obj, predicate = fact.object, fact.predicate
+    if predicate in STRUCTURAL or predicate in CLASSIFYING:
+        return True
+    if predicate == SK.category and names.key(fact.subject) in names.described:
+        return True
+    if predicate in NAMING and names.key(fact.subject) in names.described:
+        return True  # a described node's label is made from its facts, which are grounded one by one
+    if predicate in NAMING:  # a label may add a qualifier to the printed name: "SenseAuto (ecosystem company)"
+        return names_on(line, (_QUALIFIER.sub("", str(obj)),))
+    if isinstance(obj, Ref | URIRef):
+        key = names.key(obj)
+        if key in names.described:
+            return True
+        if key == names.issuers.get(report) and (names.key(fact.subject) in names.own
+                                                 or _ISSUER_WORDS.search(line)):
+            return True  # a figure or an honour in the issuer's own report is the issuer's unless it says otherwise
+        return _named(line, names.of.get(key))
+    if not isinstance(obj, Literal):
+        return True
+    if predicate in PERIOD_BOUNDS:  # a period is printed by its year: "2024", "June 30, 2025", "FY2024"
+        year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(obj))
+        if year is None or (year.group(0) == names.years.get(report) and _REPORTING_PERIOD.search(line)):
+            return True
+        return date_on(line, year.group(0))
+    if obj.datatype in (XSD.gYear, XSD.gYearMonth, XSD.date):
+        if str(obj) == names.years.get(report) and _REPORTING_PERIOD.search(line):
+            return True  # "during the Reporting Period" of a report on that year
+        return date_on(line, str(obj))
+    if obj.datatype == XSD.decimal:
+        signed = names.key(fact.subject) not in names.expense
+        return value_on(line, Decimal(str(obj)), signed, exact=predicate == SK.value)
+    if obj.datatype == XSD.boolean:
+        return True
+    return len(text_parts_on(line, str(obj))) == len(text_parts(str(obj)))
+
+
+@dataclass
+class Grounding:
+    """The facts cut to the lines that state them, and what could not be grounded."""
+
+    facts: list[Fact]
+    counts: dict[str, list[int]]  # kind -> [citations that state their fact, citations], as built
+    unstated: list[Fact]  # facts of rules that no cited line states, kept as read
+
+    def rate(self, kind: str) -> float:
+        stated, judged = self.counts.get(kind, [0, 0])
+        return stated / judged if judged else 1.0
+
+
+def heading_lines(document: Document, number: int) -> list[int]:
+    """The lines that head line ``number``, nearest first: a table row's header rows and the
+    title above the table; a list item's lead-in and the short sub-headings between them; then
+    the section headings the line sits under. One of them may carry an end of a fact that the
+    line itself leaves out (the recipient heading an honours list, the period heading a column)."""
+    found: list[int] = []
+    table = document.table_at(number)
+    if table:
+        found += [row.line for row in reversed(table.rows) if row.line < number][:40]
+        start = table.first_line
+    else:
+        start = number
+    marker = _marker(document.lines[number - 1].strip())
+    opens = {heading.line for heading in document.headings if heading.level > 0}
+    for back in range(start - 1, max(start - 40, 0), -1):
+        text = document.lines[back - 1].strip()
+        if not text:
+            continue
+        if not table and _marker(text) and not (marker == "bullet" and _marker(text) == "numbered"):
+            continue  # another item; but "2. SenseNova V6.5" heads the "- ..." items under it
+        found.append(back)
+        if len(text) > 120 or back in opens:  # a lead-in paragraph, or the section's heading: above
+            break  # it, the lines belong to something else (the note on dividends above the one on PP&E)
+    stack: list[tuple[int, int]] = []
+    for heading in document.headings:
+        if heading.line >= number:
+            break
+        if heading.level < 1:  # a running header or a caption opens no section
+            continue
+        while stack and stack[-1][0] >= heading.level:
+            stack.pop()
+        stack.append((heading.level, heading.line))
+    found += [line for _, line in reversed(stack)]
+    return list(dict.fromkeys(line for line in found if line != number))
+
+
+_REPORTING_PERIOD = re.compile(r"\breporting period\b")
+_QUALIFIER = re.compile(r"\s*\([^()]*\)$")
+_BULLET = re.compile(r"^(?:[-*•·]|<li)")
+_NUMBERED = re.compile(r"^\d+\.\s")
+
+
+def _marker(text: str) -> str | None:
+    """The kind of list item a line is: "bullet", "numbered", or ``None`` for no item."""
+    return "bullet" if _BULLET.match(text) else "numbered" if _NUMBERED.match(text) else None
+
+
+def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
+    """Cut each fact's citations to the lines that state it.
+
+    Where no cited line states a fact, two of a record's lines in one section may, one naming
+    each end; or a cited line read with the line before or after it (a name broken across two
+    lines): both are cited. Failing that, the lines heading a cited
+    line may (see :func:`heading_lines`): the nearest that does is cited instead. A curated record's fact
+    (``Fact.record``) that neither states is an error naming the record and the lines; a rule's is
+    kept as it is and listed, since a rule is code and its misses are for review, not for
+    stopping a build.
+    """
+    folded: dict[str, dict[int, str]] = {document.id: {} for document in corpus}
+
+    def line_of(report: str, number: int) -> str:
+        cache = folded[report]
+        if number not in cache:
+            cache[number] = fold(corpus[report].lines[number - 1])
+        return cache[number]
+
+    kept, unstated, failures = [], [], []
+    for fact in facts:
+        for citation in fact.citations:
+            check_cited(corpus, citation, fact.origin)
+        verdicts = [judge(fact, c.report, line_of(c.report, c.line), names) for c in fact.citations]
+        stating = [i for i, v in enumerate(verdicts) if v.grounded]
+        if len(stating) < len(verdicts):
+            if stating:
+                fact = replace(fact, citations=tuple(fact.citations[i] for i in stating),
+                               origins=tuple(fact.origins[i] for i in stating) if fact.origins else ())
+            else:
+                headed = (_paired(fact, verdicts, corpus) or _across_lines(fact, corpus, names, line_of)
+                          or _headed(fact, corpus, names, line_of))
+                if headed:
+                    fact = headed
+                elif fact.record:
+                    failures.append((fact, verdicts))
+                    continue
+                else:
+                    unstated.append(fact)
+        kept.append(fact)
+    if failures:
+        raise _failure(failures)
+    kept = _where_described(kept, names, line_of)
+    unstated_ids = {id(fact) for fact in unstated}
+    counts: dict[str, list[int]] = {}
+    for fact in kept:
+        tally = counts.setdefault(kind_of(fact, names), [0, 0])
+        tally[1] += len(fact.citations)
+        if id(fact) not in unstated_ids:
+            tally[0] += len(fact.citations)
+    return Grounding(kept, counts, unstated)
+
+
+_ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING
+
+
+def _where_described(facts: list[Fact], names: Names, line_of: Callable[[str, int], str]) -> list[Fact]:
+    """A described node's type, label and classifications cited where its own facts are stated:
+    a partnership is a customer relation on the lines that name the customer, not on every line
+    its record read. An award, whose label is the name the report prints, is cited for these, and
+    for its recipient when the report leaves it implicit, at the lines that print its name."""
+    lines: dict[str, set[Citation]] = {}
+    named: dict[str, set[Citation]] = {}
+    for fact in facts:
+        key = names.key(fact.subject)
+        if key in names.described and fact.predicate not in _ABOUT_THE_NODE:
+            lines.setdefault(key, set()).update(fact.citations)
+        if key in names.awards:
+            for citation in fact.citations:
+                if any(len(text_parts_on(line_of(citation.report, citation.line), label)) == len(text_parts(label))
+                       for label in names.labels.get(key, ())):
+                    named.setdefault(key, set()).add(citation)
+    cut = []
+    for fact in facts:
+        key = names.key(fact.subject)
+        implicit = fact.predicate == SK.awardedTo and names.key(fact.object) in names.issuers.values()
+        stated = named.get(key) if (key in named and (fact.predicate in _ABOUT_THE_NODE or implicit)) else \
+            lines.get(key) if fact.predicate in _ABOUT_THE_NODE else None
+        if stated:
+            keep = [i for i, citation in enumerate(fact.citations) if citation in stated]
+            if keep and len(keep) < len(fact.citations):
+                fact = replace(fact, citations=tuple(fact.citations[i] for i in keep),
+                               origins=tuple(fact.origins[i] for i in keep) if fact.origins else ())
+        cut.append(fact)
+    return cut
+
+
+def _paired(fact: Fact, verdicts: list[Verdict], corpus: Corpus) -> Fact | None:
+    """A record's fact cited at two of its own lines in one section, one naming the subject and
+    the other the object: a fact that needs two lines cites both ("Generative AI: …" heading the
+    segment's part of a report, "Large Models and Agents: SenseNova …" further down it)."""
+    if not fact.record:
+        return None
+    for i, (first, one) in enumerate(zip(fact.citations, verdicts, strict=True)):
+        for j, (second, other) in enumerate(zip(fact.citations, verdicts, strict=True)):
+            if (i != j and first.report == second.report and one.subject and not one.object
+                    and other.object and not other.subject):
+                document = corpus[first.report]
+                if document.section(first.line)[:1] == document.section(second.line)[:1]:
+                    return replace(fact, citations=(first, second), origins=(fact.origins_of(i), fact.origins_of(j)))
+    return None
+
+
+def _across_lines(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[str, int], str]) -> Fact | None:
+    """The fact cited at two adjacent lines that state it together, where a name or a sentence
+    runs from one line onto the next ("Zero-Carbon Research Institute" / "of the Beijing News")."""
+    for index, citation in enumerate(fact.citations):
+        document = corpus[citation.report]
+        for first in (citation.line - 1, citation.line):
+            if first < 1 or first + 1 > len(document):
+                continue
+            joined = f"{line_of(citation.report, first)} {line_of(citation.report, first + 1)}"
+            if judge(fact, citation.report, joined, names).grounded:
+                pair = tuple(citation if n == citation.line and anchor_span(document.lines[n - 1], citation.anchor)
+                             else Citation(citation.report, n, _anchor(document.lines[n - 1]))
+                             for n in (first, first + 1))
+                return replace(fact, citations=pair, origins=(fact.origins_of(index),) * 2)
+    return None
+
+
+def _headed(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[str, int], str]) -> Fact | None:
+    """The fact cited where the lines heading one of its citations state it: the nearest heading
+    that states it alone, or else the nearest that names the end the cited line leaves out (the
+    model heading a list of comparisons), cited together with that line."""
+    citations: dict[Citation, tuple[str, ...]] = {}
+    for index, citation in enumerate(fact.citations):
+        document, origin = corpus[citation.report], fact.origins_of(index)
+        item = judge(fact, citation.report, line_of(citation.report, citation.line), names)
+        for number in heading_lines(document, citation.line):
+            heading = judge(fact, citation.report, line_of(citation.report, number), names)
+            if heading.grounded or (item.object and heading.subject) or (item.subject and heading.object):
+                citations.setdefault(Citation(citation.report, number, _anchor(document.lines[number - 1])), origin)
+                if not heading.grounded:
+                    citations.setdefault(citation, origin)
+                break
+    if not citations:
+        return None
+    return replace(fact, citations=tuple(citations), origins=tuple(citations.values()))
+
+
+def _anchor(text: str) -> str:
+    """An anchor for a heading line: its first words, as printed."""
+    words = text.split()
+    return " ".join(words[:6]) if words else text
+
+
+def _failure(failures: list[tuple[Fact, list[Verdict]]]) -> InputError:
+    """One error for every curated fact no line states: the first in the message, the rest as details."""
+    shown = []
+    for fact, verdicts in failures:
+        missing = []
+        for citation, verdict in zip(fact.citations, verdicts, strict=True):
+            ends = [end for end, ok in (("subject", verdict.subject), ("object", verdict.object)) if not ok]
+            missing.append(f"{citation} does not name its {' or '.join(ends)}")
+        shown.append(f"{fact.origin}: {_show(fact.subject)} {_show(fact.predicate)} {_show(fact.object)}: "
+                     + "; ".join(missing))
+    count = f"{len(failures)} curated facts cite" if len(failures) > 1 else "a curated fact cites"
+    return InputError(f"{count} no line that states them: a cited line must print the fact's object (a name, "
+                      f"code or value) and name its subject, or a line heading it must. {shown[0]}",
+                      details=tuple(shown[1:]))
+
+
+def _show(term: object) -> str:
+    if isinstance(term, Ref):
+        return term.id
+    if isinstance(term, URIRef):
+        return term.split("#")[-1].rsplit("/", 1)[-1]
+    return repr(str(term))
+
+
+# Properties that hold the date of one event: a node has one value, however precisely each
+# report prints it.
+DATED = frozenset(SK[name] for name in ("foundingDate", "date", "since", "until", "launchDate", "validUntil"))
+_TEMPORAL = (XSD.gYear, XSD.gYearMonth, XSD.date)
+
+
+def merge_precisions(facts: list[Fact]) -> list[Fact]:
+    """One value per event date: "2014" and "2014-10" for one founding are one fact, valued at
+    the most precise printing and cited at every line that states either.
+
+    Only values that refine one another merge; "2022-12" and "2023" for one certificate are a
+    contradiction, kept as two facts for :func:`conflicts` to report. Run after :func:`ground`,
+    so that each line was judged on the value it prints.
+    """
+    groups: dict[tuple, list[Fact]] = {}
+    for fact in facts:
+        if fact.predicate in DATED and isinstance(fact.object, Literal) and fact.object.datatype in _TEMPORAL:
+            groups.setdefault((fact.subject, fact.predicate), []).append(fact)
+    replaced: dict[int, Fact | None] = {}
+    for group in groups.values():
+        values = {str(f.object) for f in group}
+        if len(values) < 2:
+            continue
+        finest = max(values, key=len)
+        if not all(finest.startswith(value) for value in values):
+            continue
+        target = next(f for f in group if str(f.object) == finest)
+        citations, origins = {}, {}
+        for fact in group:
+            for index, citation in enumerate(fact.citations):
+                citations.setdefault(citation, None)
+                origins.setdefault(citation, fact.origins_of(index))
+        merged = replace(target, citations=tuple(citations), origins=tuple(origins[c] for c in citations),
+                         record=any(f.record for f in group))
+        for fact in group:
+            replaced[id(fact)] = None
+        replaced[id(target)] = merged
+    kept = []
+    for fact in facts:
+        new = replaced.get(id(fact), fact)
+        if new is not None:
+            kept.append(new)
+    return kept
+
+
+def conflicts(facts: list[Fact]) -> list[Fact]:
+    """For each node with two event dates that contradict each other, an ``sk:conflictOn`` fact
+    naming the property, cited at the lines of every value (run after :func:`merge_precisions`)."""
+    groups: dict[tuple, list[Fact]] = {}
+    for fact in facts:
+        if fact.predicate in DATED and isinstance(fact.object, Literal) and fact.object.datatype in _TEMPORAL:
+            groups.setdefault((fact.subject, fact.predicate), []).append(fact)
+    found = []
+    for (subject, predicate), group in groups.items():
+        if len({str(f.object) for f in group}) < 2:
+            continue
+        citations = tuple(dict.fromkeys(c for f in group for c in f.citations))
+        values = " and ".join(sorted(str(f.object) for f in group))
+        found.append(Fact(subject, SK.conflictOn, predicate, citations,
+                          f"conflicting values ({values}) of {_show(predicate)}: {group[0].origin}"))
+    return found

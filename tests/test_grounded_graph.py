@@ -1,0 +1,152 @@
+"""The defects an outside review of the evidence found, each checked on the real build: a fact is
+cited only where a line states it, one real thing is one node, dates keep their event, labels are
+the reports' names, and evidence carries the section that really holds its line."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import rows
+
+SR, AR, IR, PR = "sustainability-report-2024", "annual-results-2024", "interim-results-2025h1", "prospectus-2021-business"
+
+CITED = """
+    SELECT ?object ?report ?line WHERE {
+      ?e rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object ;
+         prov:wasDerivedFrom ?graph ; sk:line ?line .
+      BIND(STRAFTER(STR(?graph), "/report/") AS ?report)
+    }"""
+
+
+def cited(store, subject: str, predicate: str) -> set[tuple[str, str, int]]:
+    """(object, report, line) of every evidence node of ``subject predicate ?``."""
+    from rdflib import URIRef
+
+    found = rows(store, CITED, subject=URIRef(f"https://w3id.org/sensekg/id/{subject}"),
+                 predicate=URIRef(f"https://w3id.org/sensekg/ontology#{predicate}"))
+    return {(obj.rsplit("/", 1)[-1], report, int(line)) for obj, report, line in found}
+
+
+def test_an_award_issuer_is_cited_where_the_issuer_is_printed(store):
+    # the DEI award's issuer is printed at line 283 only, not at 1194 or 1202 which name the award
+    assert cited(store, "award-sensetime-dei-employer-2024", "awardedBy") == {
+        ("employer-branding-institute", SR, 283)}
+
+
+def test_the_issuers_dropped_for_wrapped_names_are_restored_and_cited_at_both_lines(store):
+    assert cited(store, "award-sensetime-best-inclusivity-impact", "awardedBy") == {
+        ("ai-for-good-global-summit", SR, 288), ("ai-for-good-global-summit", SR, 289)}
+    assert {obj for obj, _, _ in cited(store, "award-sensetime-outstanding-general-large-model", "awardedBy")} == {
+        "large-model-benchmark-evaluation-expert-committee"}
+
+
+def test_placing_agents_are_not_cited_at_the_net_proceeds_lines(store):
+    lines = {(report, line) for event in ("event-placing-december-2024", "event-placing-june-2024")
+             for _, report, line in cited(store, event, "actor")}
+    assert lines and (IR, 439) not in lines and (AR, 420) not in lines
+
+
+def test_each_report_keeps_its_own_words_for_a_partnership_scope(store):
+    scopes = cited(store, "p-hidream-ai-sensecore", "scope")
+    assert {(report, line) for _, report, line in scopes} == {(AR, 55), (IR, 77)}
+    assert not any("video" in obj for obj, report, _ in scopes if report == AR)
+
+
+def test_a_figure_printed_as_a_deduction_is_not_cited_for_its_positive_value(store):
+    found = rows(store, """
+        SELECT ?line WHERE {
+          ?o sk:measure ?m ; sk:value ?v ; sk:periodLabel "FY2023" .
+          FILTER(?v = 195316)
+          ?e rdf:subject ?o ; rdf:predicate sk:value ; sk:line ?line ;
+             prov:wasDerivedFrom <https://w3id.org/sensekg/report/annual-results-2024> .
+        }""")
+    assert found and "287" not in {line for (line,) in found}
+
+
+def test_xu_li_holds_one_ceo_role_and_one_chairman_role_each_report_in_its_words(store):
+    names = rows(store, "SELECT ?role ?name WHERE { ?role a sk:Role ; sk:person id:xu-li ; sk:roleName ?name }")
+    by_role: dict[str, set[str]] = {}
+    for role, name in names:
+        by_role.setdefault(role.rsplit("/", 1)[-1], set()).add(name)
+    assert by_role["role-xu-li-chief-executive-officer"] == {"CEO", "chief executive officer"}
+    assert {"Chairman", "executive Chairman of the Board"} <= by_role["role-xu-li-chairman"]
+    assert "role-xu-li-ceo" not in by_role and "role-xu-li-executive-chairman" not in by_role
+    wording = cited(store, "role-xu-li-chief-executive-officer", "roleName")
+    assert {report for name, report, _ in wording if name == "CEO"} <= {PR, SR}
+    assert {report for name, report, _ in wording if name == "chief executive officer"} <= {AR, IR}
+
+
+def test_the_audit_committee_chair_is_one_role(store):
+    roles = rows(store, """SELECT DISTINCT ?role WHERE { ?role a sk:Role ; sk:person id:lyn-frank-yee-chon ;
+                                                             sk:roleName ?n FILTER(CONTAINS(LCASE(?n), "audit")) }""")
+    assert len(roles) == 1
+
+
+def test_split_nodes_are_merged(store):
+    def labelled(text: str) -> set[str]:
+        return {node for (node,) in rows(store, "SELECT DISTINCT ?n WHERE { ?n rdfs:label ?l FILTER(CONTAINS(?l, ?t)) }",
+                                         t=text_literal(text))}
+
+    assert len(labelled("The Alliance for Asian Technology to Promote")) == 2  # the alliance, and SenseTime's membership
+    assert len(labelled("Nanyang Technological University")) == 2  # the university, and its membership node
+    assert not rows(store, "SELECT ?n WHERE { ?n rdfs:label 'NTU' }")
+    assert len(labelled("AI GPU chip company")) == 2  # the party, and the event of its deconsolidation
+    events = rows(store, """SELECT DISTINCT ?n WHERE { ?n a sk:Event . ?e rdf:subject ?n ; sk:line 1124 ;
+                            prov:wasDerivedFrom <https://w3id.org/sensekg/report/sustainability-report-2024> }""")
+    assert len(events) == 1
+    # one certificate of ISO/IEC 27701 in the prospectus, stated at 1438 (the 2019 edition) and 1738
+    certs = rows(store, """SELECT DISTINCT ?c WHERE { ?c a sk:Certification ; sk:holder id:sensetime ;
+                              sk:standard/sk:versionOf* id:iso-iec-27701 .
+                           ?e rdf:subject ?c ; prov:wasDerivedFrom <https://w3id.org/sensekg/report/prospectus-2021-business> }""")
+    assert len(certs) == 1
+    bs = rows(store, "SELECT DISTINCT ?c WHERE { ?c a sk:Certification ; sk:standard id:bs-10012 }")
+    assert len(bs) == 2  # 2022, and the smart-auto scope of 2024 (lines 811 and 964 are one)
+
+
+def text_literal(text: str):
+    from rdflib import Literal
+
+    return Literal(text)
+
+
+def test_a_report_that_contradicts_itself_keeps_both_dates_and_marks_the_conflict(store):
+    found = rows(store, """SELECT ?date ?line WHERE {
+        ?c sk:conflictOn sk:date ; sk:holder id:senseauto ; sk:date ?date .
+        ?e rdf:subject ?c ; rdf:predicate sk:date ; rdf:object ?date ; sk:line ?line }""")
+    assert set(found) == {("2022-12", "811"), ("2023", "203")}
+
+
+def test_the_founding_date_is_one_value_at_its_most_precise_with_every_source(store):
+    assert cited(store, "sensetime", "foundingDate") == {("2014-10", PR, 27), ("2014-10", SR, 153)}
+    incorporated = rows(store, """SELECT ?date WHERE { ?e sk:eventKind "incorporation" ; sk:affected id:sensetime ;
+                                                       sk:date ?date }""")
+    assert incorporated == [("2014-10-15",)]
+
+
+def test_labels_are_the_reports_names(store):
+    label = rows(store, "SELECT ?l WHERE { id:zero-carbon-research-institute rdfs:label ?l }")
+    assert label == [("Zero-Carbon Research Institute of the Beijing News",)]
+    slugged = rows(store, """SELECT ?l WHERE { ?o a sk:Observation ; rdfs:label ?l
+                              FILTER(REGEX(?l, "segment-20|[a-z]+-[a-z]+-?[a-z]*:")) }""")
+    assert slugged == []
+    assert rows(store, "SELECT ?l WHERE { ?o a sk:Observation ; sk:observedSubject id:lingang-aidc ; rdfs:label ?l }"
+                " LIMIT 1")[0][0].startswith("Shanghai Lingang AIDC: ")
+
+
+def test_evidence_carries_the_section_that_holds_its_line(store):
+    sections = rows(store, """SELECT ?section (COUNT(*) AS ?n) WHERE {
+        ?e prov:wasDerivedFrom ?r ; sk:section ?section } GROUP BY ?section""")
+    counts = {section: int(n) for section, n in sections}
+    assert counts.get("Future Plans for Material Investments and Capital Assets", 0) < 50
+    assert counts.get("Green Operation > Empowered by AI Technology", 0) == 0
+    assert not any(re.match(r"(FOR THE SIX MONTHS|AS AT)", s) for s in counts)
+
+
+def test_the_registry_has_no_unreviewed_suspected_duplicates(built):
+    assert built[0].duplicates == []
+
+
+def test_every_curated_citation_states_its_fact_and_the_rates_are_reported(built):
+    grounding = built[0].grounding
+    assert grounding.rate("entity") >= 0.98 and grounding.rate("value") >= 0.98
+    assert not any(fact.record for fact in grounding.unstated)
