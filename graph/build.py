@@ -13,11 +13,12 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF
 
+from sensekg.loaders.eventdates import conflicts, merge_precisions
 from sensekg.loaders.evidence import check_facts, registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
-from sensekg.loaders.grounding import Grounding, build_names, conflicts, ground, merge_precisions
+from sensekg.loaders.grounding import Grounding, build_names, ground
 from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reportdata import check_report_data
 from sensekg.loaders.reports import Corpus, read_corpus
