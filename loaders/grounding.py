@@ -322,7 +322,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         kept.append(fact)
     if failures:
         raise _failure(failures)
-    kept = _where_described(kept, names, line_of)
+    kept = _where_described(kept, names, corpus, line_of)
     unstated_ids = {id(fact) for fact in unstated}
     counts: dict[str, list[int]] = {}
     for fact in kept:
@@ -336,7 +336,8 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING
 
 
-def _where_described(facts: list[Fact], names: Names, line_of: Callable[[str, int], str]) -> list[Fact]:
+def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
+                     line_of: Callable[[str, int], str]) -> list[Fact]:
     """A described node's type, label and classifications cited where its own facts are stated:
     a partnership is a customer relation on the lines that name the customer, not on every line
     its record read. An award, whose label is the name the report prints, is cited for these, and
@@ -349,8 +350,7 @@ def _where_described(facts: list[Fact], names: Names, line_of: Callable[[str, in
             lines.setdefault(key, set()).update(fact.citations)
         if key in names.awards:
             for citation in fact.citations:
-                if any(len(text_parts_on(line_of(citation.report, citation.line), label)) == len(text_parts(label))
-                       for label in names.labels.get(key, ())):
+                if any(_prints(label, citation, corpus, line_of) for label in names.labels.get(key, ())):
                     named.setdefault(key, set()).add(citation)
     cut = []
     for fact in facts:
@@ -365,6 +365,19 @@ def _where_described(facts: list[Fact], names: Names, line_of: Callable[[str, in
                                origins=tuple(fact.origins[i] for i in keep) if fact.origins else ())
         cut.append(fact)
     return cut
+
+
+def _prints(text: str, citation: Citation, corpus: Corpus, line_of: Callable[[str, int], str]) -> bool:
+    """Whether the cited line prints ``text``, alone or run on from the line before or to the next
+    (an award's name over two lines of an honours page)."""
+    def states(line: str) -> bool:
+        return len(text_parts_on(line, text)) == len(text_parts(text))
+
+    report, number = citation.report, citation.line
+    if states(line_of(report, number)):
+        return True
+    return any(states(f"{line_of(report, a)} {line_of(report, a + 1)}")
+               for a in (number - 1, number) if a >= 1 and a + 1 <= len(corpus[report]))
 
 
 def _paired(fact: Fact, verdicts: list[Verdict], corpus: Corpus) -> Fact | None:

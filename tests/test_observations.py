@@ -9,6 +9,8 @@ from conftest import rows
 
 from sensekg.loaders.figures import NotANumber, looks_dotted, parse_value
 
+# the lines that print the figure at any precision: each states its normalised value (sk:value
+# is cited only where it is printed with all its digits)
 FIGURE = """
 SELECT ?value ?unit ?normalized (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS ?cites) WHERE {
   ?o sk:measure ?measure ; sk:observedSubject ?subject ; sk:periodLabel ?period ;
@@ -16,7 +18,7 @@ SELECT ?value ?unit ?normalized (GROUP_CONCAT(DISTINCT ?cite; separator=" ") AS 
   OPTIONAL { ?o sk:segment ?seg }
   OPTIONAL { ?o sk:baselinePeriod ?base }
   FILTER(COALESCE(?seg, "none") = ?segment && !BOUND(?base))
-  ?e rdf:subject ?o ; rdf:predicate sk:value ; prov:wasDerivedFrom ?r ; sk:line ?line .
+  ?e rdf:subject ?o ; rdf:predicate sk:normalizedValue ; prov:wasDerivedFrom ?r ; sk:line ?line .
   BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?cite)
 } GROUP BY ?value ?unit ?normalized"""
 
