@@ -65,6 +65,7 @@ class Names:
     own: set[str] = field(default_factory=set)  # observations and awards: the issuer's unless they say otherwise
     awards: set[str] = field(default_factory=set)
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # described node -> its labels, as written
+    printed_as: dict[str, tuple[str, ...]] = field(default_factory=dict)  # described registry node -> its names
     years: dict[str, str] = field(default_factory=dict)  # report id -> the year its period covers, if one
 
     @staticmethod
@@ -135,6 +136,7 @@ def build_names(facts: list[Fact], registry: Registry, corpus: Corpus, data: Pat
                            ((str(m.iri), (m.label, *m.aliases), m.sign == "expense") for m in measures),
                            issuers, {iri: name for name, iri in classes().items()})
     names.years = years
+    names.printed_as = {e.id: e.names for e in registry if e.type in DESCRIBED_CLASSES}
     return names
 
 
@@ -341,7 +343,9 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
     """A described node's type, label and classifications cited where its own facts are stated:
     a partnership is a customer relation on the lines that name the customer, not on every line
     its record read. An award, whose label is the name the report prints, is cited for these, and
-    for its recipient when the report leaves it implicit, at the lines that print its name."""
+    for its recipient when the report leaves it implicit, at the lines that print its name; and a
+    fact whose object is a described node the report names somewhere (a segmentation scheme, by
+    its list of segments) at the lines that print that name, where some do."""
     lines: dict[str, set[Citation]] = {}
     named: dict[str, set[Citation]] = {}
     for fact in facts:
@@ -355,6 +359,13 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
     cut = []
     for fact in facts:
         key = names.key(fact.subject)
+        printed = names.printed_as.get(names.key(fact.object) or "")
+        if printed:  # a described object the report does name somewhere: cite where it does
+            at = [i for i, c in enumerate(fact.citations)
+                  if any(_prints(n, c, corpus, line_of, exact=True) for n in printed)]
+            if at and len(at) < len(fact.citations):
+                fact = replace(fact, citations=tuple(fact.citations[i] for i in at),
+                               origins=tuple(fact.origins[i] for i in at) if fact.origins else ())
         implicit = fact.predicate == SK.awardedTo and names.key(fact.object) in names.issuers.values()
         stated = named.get(key) if (key in named and (fact.predicate in _ABOUT_THE_NODE or implicit)) else \
             lines.get(key) if fact.predicate in _ABOUT_THE_NODE else None
@@ -367,10 +378,14 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
     return cut
 
 
-def _prints(text: str, citation: Citation, corpus: Corpus, line_of: Callable[[str, int], str]) -> bool:
-    """Whether the cited line prints ``text``, alone or run on from the line before or to the next
-    (an award's name over two lines of an honours page)."""
+def _prints(text: str, citation: Citation, corpus: Corpus, line_of: Callable[[str, int], str],
+            exact: bool = False) -> bool:
+    """Whether the cited line prints ``text`` (as written when ``exact``, else as a descriptive
+    value is judged), alone or run on from the line before or to the next (an award's name over
+    two lines of an honours page)."""
     def states(line: str) -> bool:
+        if exact:
+            return names_on(line, (text,))
         return len(text_parts_on(line, text)) == len(text_parts(text))
 
     report, number = citation.report, citation.line

@@ -150,3 +150,9 @@ def test_every_curated_citation_states_its_fact_and_the_rates_are_reported(built
     grounding = built[0].grounding
     assert grounding.rate("entity") >= 0.98 and grounding.rate("value") >= 0.98
     assert not any(fact.record for fact in grounding.unstated)
+
+
+def test_a_segments_scheme_is_cited_where_the_report_lists_the_scheme(store):
+    lines = rows(store, """SELECT DISTINCT ?line WHERE { ?e rdf:predicate sk:inScheme ; rdf:object id:segmentation-2025 ;
+                           sk:line ?line }""")
+    assert lines == [("49",)]  # "realigned into Generative AI, Computer Vision, and X Businesses"
