@@ -25,7 +25,7 @@ from pathlib import Path
 from rdflib import RDF, RDFS, SKOS, XSD, Literal, URIRef
 
 from .errors import InputError
-from .evidence import anchor_span, check_cited
+from .evidence import anchor_span, check_cited, locate
 from .facts import Citation, Fact, Ref
 from .measures import curated_measures
 from .printed import date_on, fold, names_on, text_parts, text_parts_on, value_on
@@ -303,8 +303,11 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
 
     kept, unstated, failures = [], [], []
     for fact in facts:
-        for citation in fact.citations:
-            check_cited(corpus, citation, fact.origin)
+        for citation in fact.citations:  # a record's anchor first: a misplaced line is the likeliest slip
+            if fact.record:
+                locate(corpus, citation, fact.origin)
+            else:
+                check_cited(corpus, citation, fact.origin)
         verdicts = [judge(fact, c.report, line_of(c.report, c.line), names) for c in fact.citations]
         stating = [i for i, v in enumerate(verdicts) if v.grounded]
         if len(stating) < len(verdicts):
@@ -413,7 +416,10 @@ def _paired(fact: Fact, verdicts: list[Verdict], corpus: Corpus) -> Fact | None:
 
 def _across_lines(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[str, int], str]) -> Fact | None:
     """The fact cited at two adjacent lines that state it together, where a name or a sentence
-    runs from one line onto the next ("Zero-Carbon Research Institute" / "of the Beijing News")."""
+    runs from one line onto the next ("Zero-Carbon Research Institute" / "of the Beijing News").
+    Only for names and words: a figure or a date on the next line is another row's."""
+    if isinstance(fact.object, Literal) and (fact.object.datatype in VALUE_TYPES or fact.predicate in PERIOD_BOUNDS):
+        return None
     for index, citation in enumerate(fact.citations):
         document = corpus[citation.report]
         for first in (citation.line - 1, citation.line):

@@ -165,6 +165,11 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
     for table in sorted({r.table for r in cluster if r.table}):
         cites, found = _cited_by([r for r in cluster if r.table == table])
         tables.append(Fact(node, SK.table, Literal(table), cites, best.origin, found))
+    # the unit as printed, cited where the figure is printed in that unit ("RMB thousand" is not
+    # stated by a table in RMB million that prints the same figure rounded)
+    unit_cites, unit_origins = _cited_by([r for r in cluster if r.unit == best.unit])
+    pairs = [pair for pair in pairs if pair[0] != SK.unit]
+    tables.append(Fact(node, SK.unit, Literal(best.unit), unit_cites, best.origin, unit_origins))
     return [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs] + \
         [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated] + tables
 

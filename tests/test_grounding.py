@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from decimal import Decimal
+from functools import cache
 
 import pytest
 from rdflib import RDF, XSD, Literal
@@ -16,7 +17,7 @@ from sensekg.loaders.facts import Citation, Fact, Ref
 from sensekg.loaders.grounding import build_names, ground, heading_lines
 from sensekg.loaders.printed import date_on, fold, value_on
 from sensekg.loaders.registry import load_registry
-from sensekg.loaders.reports import read_corpus
+from sensekg.loaders.reports import locate_reports, read_corpus
 from sensekg.loaders.vocab import SK
 
 SR, AR, IR, PR = "sustainability-report-2024", "annual-results-2024", "interim-results-2025h1", "prospectus-2021-business"
@@ -32,8 +33,18 @@ def registry():
     return load_registry()
 
 
+@cache
+def _corpus():
+    return read_corpus(locate_reports())
+
+
+def cite(report: str, line: int) -> Citation:
+    """A citation anchored, as a record's must be, on a phrase of its line: its first word."""
+    return Citation(report, line, _corpus()[report].line(line).split()[0])
+
+
 def fact(subject: str, prop: str, obj, *cites: tuple[str, int], record: bool = True) -> Fact:
-    citations = tuple(Citation(report, line, "x") for report, line in cites)
+    citations = tuple(cite(report, line) for report, line in cites)
     return Fact(Ref(subject), SK[prop], obj, citations, f"test record {subject}", record=record)
 
 
@@ -43,7 +54,7 @@ def grounded(facts: list[Fact], corpus, registry) -> list[Fact]:
 
 def award() -> list[Fact]:
     """An award node, so that its facts are judged on their objects (an award is described)."""
-    return [Fact(Ref("award-test"), RDF.type, SK.Award, (Citation(SR, 283, "x"),), "test", record=True)]
+    return [Fact(Ref("award-test"), RDF.type, SK.Award, (cite(SR, 283),), "test", record=True)]
 
 
 def test_an_entity_object_is_cited_only_where_its_name_is_printed(corpus, registry):
@@ -82,7 +93,7 @@ def test_a_value_is_stated_as_printed_with_its_scale_and_sign(corpus):
 
 
 def test_a_record_value_is_cited_at_the_line_that_prints_it(corpus, registry):
-    event = Fact(Ref("ev-test"), RDF.type, SK.Event, (Citation(IR, 439, "x"),), "test", record=True)
+    event = Fact(Ref("ev-test"), RDF.type, SK.Event, (cite(IR, 439),), "test", record=True)
     amount = fact("ev-test", "amount", Literal(Decimal("2787.1"), datatype=XSD.decimal), (IR, 435), (IR, 439))
     kept = grounded([event, amount], corpus, registry)
     assert [c.line for c in kept[-1].citations] == [439]
@@ -114,7 +125,7 @@ def test_a_heading_carries_an_end_the_item_leaves_out(corpus, registry):
     # five-largest-suppliers table ("Percentage of our total purchase") does
     row = next(n for n, text in corpus[PR].numbered() if text.startswith("Supplier N"))
     assert all(line < row for line in heading_lines(corpus[PR], row))
-    party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (Citation(PR, row, "x"),), "test", record=True)
+    party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (cite(PR, row),), "test", record=True)
     side = fact("p-test", "organization", Ref("sensetime"), (PR, row))
     kept = grounded([party, side], corpus, registry)
     (heading,) = kept[-1].citations
@@ -163,7 +174,7 @@ def test_a_period_is_stated_by_its_year_or_as_the_reporting_period(corpus, regis
 
 def test_a_classification_of_a_described_node_is_cited_where_the_node_is_stated(corpus, registry):
     # the partnership's partner is named at 480; line 1459 is another story (a charity event)
-    party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (Citation(SR, 480, "x"), Citation(SR, 1459, "x")),
+    party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (cite(SR, 480), cite(SR, 1459)),
                  "test", record=True)
     partner = fact("p-test", "partner", Ref("shanghai-artificial-intelligence-laboratory"), (SR, 480))
     kind = fact("p-test", "relationKind", Literal("co-developer"), (SR, 480), (SR, 1459))
