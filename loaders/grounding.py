@@ -377,8 +377,17 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
             if keep and len(keep) < len(fact.citations):
                 fact = replace(fact, citations=tuple(fact.citations[i] for i in keep),
                                origins=tuple(fact.origins[i] for i in keep) if fact.origins else ())
+        if fact.predicate in _KINDS:  # "customer" where a line says so: "the customer's data processing center"
+            worded = [i for i, c in enumerate(fact.citations)
+                      if len(text_parts_on(line_of(c.report, c.line), str(fact.object))) == 1]
+            if worded and len(worded) < len(fact.citations):
+                fact = replace(fact, citations=tuple(fact.citations[i] for i in worded),
+                               origins=tuple(fact.origins[i] for i in worded) if fact.origins else ())
         cut.append(fact)
     return cut
+
+
+_KINDS = frozenset((SK.relationKind, SK.eventKind))
 
 
 def _prints(text: str, citation: Citation, corpus: Corpus, line_of: Callable[[str, int], str],

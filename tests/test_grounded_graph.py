@@ -156,3 +156,8 @@ def test_a_segments_scheme_is_cited_where_the_report_lists_the_scheme(store):
     lines = rows(store, """SELECT DISTINCT ?line WHERE { ?e rdf:predicate sk:inScheme ; rdf:object id:segmentation-2025 ;
                            sk:line ?line }""")
     assert lines == [("49",)]  # "realigned into Generative AI, Computer Vision, and X Businesses"
+
+
+def test_a_relation_kind_is_cited_where_a_line_says_it(store):
+    # 550 describes the railway; 555 deploys SenseFoundry on "the customer's data processing center"
+    assert {line for _, _, line in cited(store, "p-beijing-shanghai-hsr-inspection", "relationKind")} == {555}

@@ -40,6 +40,12 @@ def test_certifications(store):
     assert {"ISO/IEC 27017", "ISO/IEC 27018"} <= column(found, 1)
 
 
+def test_a_certificate_dated_twice_shows_each_date_with_the_line_that_states_it(store):
+    found = run(store, "certifications", entity="SenseAuto")
+    dated = {(row[5], row[6]) for row in found if row[1] == "ISO/SAE 21434" and row[3] != "Cybersecurity Product"}
+    assert dated == {("2022-12", "sustainability-report-2024:811"), ("2023", "sustainability-report-2024:203")}
+
+
 def test_certification_holders_follow_editions(store):
     found = run(store, "certification-holders", standard="ISO/IEC 27001")
     assert {("SenseTime Group Inc.", "ISO/IEC 27001:2013"), ("SenseCore", "ISO/IEC 27001:2022")} <= \
