@@ -287,9 +287,9 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
 
     Where no cited line states a fact, two of a record's lines in one section may, one naming
     each end; or a cited line read with the line before or after it (a name broken across two
-    lines): both are cited. Failing that, the lines heading a cited
-    line may (see :func:`heading_lines`): the nearest that does is cited instead. A curated record's fact
-    (``Fact.record``) that neither states is an error naming the record and the lines; a rule's is
+    lines): both are cited. Failing that, the lines heading a cited line may (see
+    :func:`heading_lines`): the nearest that does is cited. A curated record's fact
+    (``Fact.record``) that none states is an error naming the record and the lines; a rule's is
     kept as it is and listed, since a rule is code and its misses are for review, not for
     stopping a build.
     """
@@ -312,8 +312,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         stating = [i for i, v in enumerate(verdicts) if v.grounded]
         if len(stating) < len(verdicts):
             if stating:
-                fact = replace(fact, citations=tuple(fact.citations[i] for i in stating),
-                               origins=tuple(fact.origins[i] for i in stating) if fact.origins else ())
+                fact = _keep(fact, stating)
             else:
                 headed = (_paired(fact, verdicts, corpus) or _across_lines(fact, corpus, names, line_of)
                           or _headed(fact, corpus, names, line_of))
@@ -328,17 +327,23 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
     if failures:
         raise _failure(failures)
     kept = _where_described(kept, names, corpus, line_of)
-    unstated_ids = {id(fact) for fact in unstated}
+    missed = {(fact.subject, fact.predicate, fact.object) for fact in unstated}
     counts: dict[str, list[int]] = {}
     for fact in kept:
         tally = counts.setdefault(kind_of(fact, names), [0, 0])
         tally[1] += len(fact.citations)
-        if id(fact) not in unstated_ids:
+        if (fact.subject, fact.predicate, fact.object) not in missed:
             tally[0] += len(fact.citations)
     return Grounding(kept, counts, unstated)
 
 
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING
+
+
+def _keep(fact: Fact, indexes: list[int]) -> Fact:
+    """The fact cited at the citations with these indexes only, each with its origins."""
+    return replace(fact, citations=tuple(fact.citations[i] for i in indexes),
+                   origins=tuple(fact.origins[i] for i in indexes) if fact.origins else ())
 
 
 def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
@@ -367,22 +372,19 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
             at = [i for i, c in enumerate(fact.citations)
                   if any(_prints(n, c, corpus, line_of, exact=True) for n in printed)]
             if at and len(at) < len(fact.citations):
-                fact = replace(fact, citations=tuple(fact.citations[i] for i in at),
-                               origins=tuple(fact.origins[i] for i in at) if fact.origins else ())
+                fact = _keep(fact, at)
         implicit = fact.predicate == SK.awardedTo and names.key(fact.object) in names.issuers.values()
         stated = named.get(key) if (key in named and (fact.predicate in _ABOUT_THE_NODE or implicit)) else \
             lines.get(key) if fact.predicate in _ABOUT_THE_NODE else None
         if stated:
             keep = [i for i, citation in enumerate(fact.citations) if citation in stated]
             if keep and len(keep) < len(fact.citations):
-                fact = replace(fact, citations=tuple(fact.citations[i] for i in keep),
-                               origins=tuple(fact.origins[i] for i in keep) if fact.origins else ())
+                fact = _keep(fact, keep)
         if fact.predicate in _KINDS:  # "customer" where a line says so: "the customer's data processing center"
             worded = [i for i, c in enumerate(fact.citations)
                       if len(text_parts_on(line_of(c.report, c.line), str(fact.object))) == 1]
             if worded and len(worded) < len(fact.citations):
-                fact = replace(fact, citations=tuple(fact.citations[i] for i in worded),
-                               origins=tuple(fact.origins[i] for i in worded) if fact.origins else ())
+                fact = _keep(fact, worded)
         cut.append(fact)
     return cut
 
