@@ -131,21 +131,23 @@ class MentionIndex:
         and not as part of one of the ``longer`` names that hold it ("SenseCare" in "SenseCare
         Smart Hospital" names the product, not the company SenseCare), unless it stands nowhere
         else ("SAE" only in "ISO/SAE 21434")."""
-        position = self._find(name, tuple(longer))
-        if position is None and longer:
+        holders = tuple((other, tuple(_offsets(other, name))) for other in longer)
+        position = self._find(name, holders)
+        if position is None and holders:
             position = self._find(name)
         return bisect.bisect_right(self.starts, position) if position is not None else None
 
-    def _inside(self, name: str, start: int, longer: tuple[str, ...]) -> bool:
+    def _inside(self, start: int, holders: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
+        """Whether the name found at ``start`` is part of a longer name (with its offsets in it)."""
         return any(self.text.startswith(other, start - offset)
-                   for other in longer for offset in _offsets(other, name) if start >= offset)
+                   for other, offsets in holders for offset in offsets if start >= offset)
 
-    def _find(self, name: str, longer: tuple[str, ...] = ()) -> int | None:
+    def _find(self, name: str, holders: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> int | None:
         start = self.text.find(name)
         while start >= 0:  # fast path: the name as printed, checked for word boundaries
             end = start + len(name)
             if (not _is_word(self.text, start - 1) and not _is_word(self.text, end)
-                    and not self._inside(name, start, longer)):
+                    and not self._inside(start, holders)):
                 return start
             start = self.text.find(name, start + 1)
         words = name.split()

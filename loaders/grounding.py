@@ -207,19 +207,22 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
         return True
     if predicate in PERIOD_BOUNDS:  # a period is printed by its year: "2024", "June 30, 2025", "FY2024"
         year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(obj))
-        if year is None or (year.group(0) == names.years.get(report) and _REPORTING_PERIOD.search(line)):
-            return True
-        return date_on(line, year.group(0))
+        return year is None or _date_stated(line, year.group(0), report, names)
     if obj.datatype in (XSD.gYear, XSD.gYearMonth, XSD.date):
-        if str(obj) == names.years.get(report) and _REPORTING_PERIOD.search(line):
-            return True  # "during the Reporting Period" of a report on that year
-        return date_on(line, str(obj))
+        return _date_stated(line, str(obj), report, names)
     if obj.datatype == XSD.decimal:
         signed = names.key(fact.subject) not in names.expense
         return value_on(line, Decimal(str(obj)), signed, exact=predicate == SK.value)
     if obj.datatype == XSD.boolean:
         return True
     return len(text_parts_on(line, str(obj))) == len(text_parts(str(obj)))
+
+
+def _date_stated(line: str, value: str, report: str, names: Names) -> bool:
+    """A date printed at its precision, or a report's own year as "during the Reporting Period"."""
+    if value == names.years.get(report) and _REPORTING_PERIOD.search(line):
+        return True
+    return date_on(line, value)
 
 
 @dataclass
@@ -248,7 +251,6 @@ def heading_lines(document: Document, number: int) -> list[int]:
     else:
         start = number
     marker = _marker(document.lines[number - 1].strip())
-    opens = {heading.line for heading in document.headings if heading.level > 0}
     for back in range(start - 1, max(start - 40, 0), -1):
         text = document.lines[back - 1].strip()
         if not text:
@@ -256,18 +258,9 @@ def heading_lines(document: Document, number: int) -> list[int]:
         if not table and _marker(text) and not (marker == "bullet" and _marker(text) == "numbered"):
             continue  # another item; but "2. SenseNova V6.5" heads the "- ..." items under it
         found.append(back)
-        if len(text) > 120 or back in opens:  # a lead-in paragraph, or the section's heading: above
+        if len(text) > 120 or document.opens_section(back):  # a lead-in paragraph, or the section's heading: above
             break  # it, the lines belong to something else (the note on dividends above the one on PP&E)
-    stack: list[tuple[int, int]] = []
-    for heading in document.headings:
-        if heading.line >= number:
-            break
-        if heading.level < 1:  # a running header or a caption opens no section
-            continue
-        while stack and stack[-1][0] >= heading.level:
-            stack.pop()
-        stack.append((heading.level, heading.line))
-    found += [line for _, line in reversed(stack)]
+    found += reversed(document.section_lines(number))
     return list(dict.fromkeys(line for line in found if line != number))
 
 

@@ -133,7 +133,6 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
         (SK.observedSubject, Ref(best.subject)),
         (SK.measure, measure.iri),
         (SK.value, Literal(printed, datatype=XSD.decimal)),
-        (SK.unit, Literal(best.unit)),
         (SK.normalizedValue, Literal(value.normalize() if value == value.to_integral() else value,
                                      datatype=XSD.decimal)),
         (SK.normalizedUnit, Literal(base)),
@@ -160,18 +159,18 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
         for citation in reading.period_citations:
             dated_cited.setdefault(citation, {})[reading.origin] = None
     period_citations, period_origins = tuple(dated_cited), tuple(tuple(found) for found in dated_cited.values())
-    # each table the figure is printed in, cited at the lines read from that table only
-    tables = []
-    for table in sorted({r.table for r in cluster if r.table}):
-        cites, found = _cited_by([r for r in cluster if r.table == table])
-        tables.append(Fact(node, SK.table, Literal(table), cites, best.origin, found))
-    # the unit as printed, cited where the figure is printed in that unit ("RMB thousand" is not
-    # stated by a table in RMB million that prints the same figure rounded)
-    unit_cites, unit_origins = _cited_by([r for r in cluster if r.unit == best.unit])
-    pairs = [pair for pair in pairs if pair[0] != SK.unit]
-    tables.append(Fact(node, SK.unit, Literal(best.unit), unit_cites, best.origin, unit_origins))
-    return [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs] + \
-        [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated] + tables
+    # facts some readings state and others do not: each table the figure is printed in, cited at
+    # the lines read from that table; the unit as printed, where it is printed in that unit ("RMB
+    # thousand" is not stated by a table in RMB million that prints the figure rounded)
+    partial = [(SK.table, Literal(table), [r for r in cluster if r.table == table])
+               for table in sorted({r.table for r in cluster if r.table})]
+    partial.append((SK.unit, Literal(best.unit), [r for r in cluster if r.unit == best.unit]))
+    facts = [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs]
+    facts += [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated]
+    for p, o, readings in partial:
+        cites, found = _cited_by(readings)
+        facts.append(Fact(node, p, o, cites, best.origin, found))
+    return facts
 
 
 def _cited_by(readings: list[Reading]) -> tuple[tuple[Citation, ...], tuple[tuple[str, ...], ...]]:

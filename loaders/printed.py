@@ -6,13 +6,13 @@ and dashes, single spaces, so that "ISO/IEC 27001", "ISO 27001" and "ISO27001" a
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Iterable
 from decimal import Decimal, InvalidOperation
 
-_TAG = re.compile(r"<[^<>]+>")
-_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-", "\u00a0": " "})
+from .reports import clean_text
+
+_FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"})
 _NUMBER = re.compile(r"(?<![\w.,])(\()?([-+]?)(?:(?:rmb|us\$|hk\$|\$)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\))?")
 _SCALES = tuple(Decimal(10) ** exponent for exponent in (0, 3, 6, 9, 12))
 _NEGATIVE_WORDS = re.compile(r"\b(?:loss|losses|decrease|decreased|decline|declined|negative|down|outflow)\b")
@@ -23,8 +23,7 @@ MONTHS = ("january", "february", "march", "april", "may", "june", "july", "augus
 def fold(text: str) -> str:
     """A line or a name as grounding compares them: no tags or entities, no case, plain quotes
     and dashes, single spaces."""
-    text = html.unescape(_TAG.sub(" ", text)).replace("*", "")
-    text = " ".join(text.translate(_FOLD).casefold().split())
+    text = clean_text(text).translate(_FOLD).casefold()
     return text.replace("( ", "(").replace(" )", ")")  # "(<u>56,912,551</u>)" is a bracketed figure
 
 

@@ -205,6 +205,7 @@ class Document:
     lines: list[str]
     _heading_lines: list[int] = field(default_factory=list, repr=False)
     _heading_paths: list[tuple[str, ...]] = field(default_factory=list, repr=False)
+    _heading_path_lines: list[tuple[int, ...]] = field(default_factory=list, repr=False)
 
     @property
     def id(self) -> str:
@@ -232,10 +233,23 @@ class Document:
 
     def section(self, number: int) -> tuple[str, ...]:
         """The heading path (outermost first) that line ``number`` sits under."""
+        position = self._section_of(number)
+        return self._heading_paths[position] if position >= 0 else ()
+
+    def section_lines(self, number: int) -> tuple[int, ...]:
+        """The lines of the headings of :meth:`section`, outermost first."""
+        position = self._section_of(number)
+        return self._heading_path_lines[position] if position >= 0 else ()
+
+    def opens_section(self, number: int) -> bool:
+        """Whether line ``number`` is a heading that opens a section (not a running header)."""
+        position = self._section_of(number)
+        return position >= 0 and self._heading_lines[position] == number
+
+    def _section_of(self, number: int) -> int:
         if not self._heading_lines:
             self._index_sections()
-        position = bisect.bisect_right(self._heading_lines, number) - 1
-        return self._heading_paths[position] if position >= 0 else ()
+        return bisect.bisect_right(self._heading_lines, number) - 1
 
     def _index_sections(self) -> None:
         stack: list[Heading] = []
@@ -246,6 +260,7 @@ class Document:
             stack.append(heading)
             self._heading_lines.append(heading.line)
             self._heading_paths.append(tuple(h.text for h in stack))
+            self._heading_path_lines.append(tuple(h.line for h in stack))
 
     @cached_property
     def tables(self) -> list[Table]:

@@ -232,14 +232,13 @@ def _context_lines(document: Document, table: Table, count: int = 2) -> list[tup
     the heading of the table's section: the lines above that heading belong to another section
     (a note on dividends above the note on property, plant and equipment)."""
     found, number = [], table.first_line - 1
-    headings = {heading.line for heading in document.headings if heading.level > 0}
     while number >= 1 and len(found) < count and table.first_line - number <= 4 * count:
         text = document.line(number).strip()
         if "\t" in text:  # the table above: its words are not this one's caption
             break
         if text:
             found.append((number, clean_text(text)))
-        if number in headings:
+        if document.opens_section(number):
             break
         number -= 1
     return found
