@@ -23,6 +23,7 @@ from sensekg.loaders.vocab import (
     EVIDENCE,
     ONTOLOGY_GRAPH,
     PROV,
+    QB,
     SK,
     entity_iri,
     ontology_text,
@@ -53,6 +54,7 @@ def report_quads(corpus: Corpus) -> Iterable[tuple[Node, Node, Node, URIRef]]:
             (iri, RDF.type, SK.Report), (iri, RDFS.label, Literal(spec.title)),
             (iri, DCTERMS.title, Literal(spec.title)), (iri, DCTERMS.identifier, Literal(spec.id)),
             (iri, SK.reportKind, Literal(spec.kind)), (iri, SK.sha256, Literal(spec.sha256)),
+            (iri, QB.structure, SK.observationStructure),  # a report is the qb:DataSet of its figures
         ]
         for prop, value in ((DCTERMS.issued, spec.published), (SK.periodStart, spec.period_start),
                             (SK.periodEnd, spec.period_end)):
@@ -92,27 +94,34 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     evidence_class, derived, line_of, quote_of, section_of = (
         terms[t] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
     integer = ox.NamedNode(str(XSD.integer))
+    in_data_set = terms[QB.dataSet]
     for fact in facts:
         s, p, o = term(fact.subject), fact.predicate, term(fact.object)
         xs, xp, xo = terms[s], terms[p], terms[o]
         ns, np, no = s.n3(), p.n3(), o.n3()
+        # an observation is in the data set of each report that states it (qb:dataSet), cited at
+        # the lines that state its type: structure, like the report's own description
+        member = p == RDF.type and o == SK.Observation
         for index, citation in enumerate(fact.citations):
             found = evidence[(fact, citation)]
-            graph = terms[report_iri(found.report)]
-            iri = evidence_iri(found.report, found.line, ns, np, no)
-            node = ox.NamedNode(iri)
-            if origins is not None:
-                origins.setdefault(iri, set()).update(fact.origins_of(index))
-            quads.update((
-                ox.Quad(xs, xp, xo, graph),
-                ox.Quad(node, a, evidence_class, graph),
-                ox.Quad(node, subject, xs, graph),
-                ox.Quad(node, predicate, xp, graph),
-                ox.Quad(node, obj, xo, graph),
-                ox.Quad(node, derived, graph, graph),
-                ox.Quad(node, line_of, ox.Literal(str(found.line), datatype=integer), graph),
-                ox.Quad(node, quote_of, ox.Literal(found.quote), graph),
-            ))
-            if found.section:
-                quads.add(ox.Quad(node, section_of, ox.Literal(found.section), graph))
+            report = report_iri(found.report)
+            graph = terms[report]
+            stated = [(xp, xo, np, no)] + ([(in_data_set, graph, QB.dataSet.n3(), report.n3())] if member else [])
+            for yp, yo, n_p, n_o in stated:
+                iri = evidence_iri(found.report, found.line, ns, n_p, n_o)
+                node = ox.NamedNode(iri)
+                if origins is not None:
+                    origins.setdefault(iri, set()).update(fact.origins_of(index))
+                quads.update((
+                    ox.Quad(xs, yp, yo, graph),
+                    ox.Quad(node, a, evidence_class, graph),
+                    ox.Quad(node, subject, xs, graph),
+                    ox.Quad(node, predicate, yp, graph),
+                    ox.Quad(node, obj, yo, graph),
+                    ox.Quad(node, derived, graph, graph),
+                    ox.Quad(node, line_of, ox.Literal(str(found.line), datatype=integer), graph),
+                    ox.Quad(node, quote_of, ox.Literal(found.quote), graph),
+                ))
+                if found.section:
+                    quads.add(ox.Quad(node, section_of, ox.Literal(found.section), graph))
     return sorted(quads, key=str)

@@ -49,3 +49,148 @@ def export(quads: list, fmt: str, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
     else:
         write_atomic(output, data)
+
+
+# --- figures as a table ---------------------------------------------------------------------
+
+# One row per sk:Observation; the README ("Figures as a table") documents each column.
+OBSERVATION_COLUMNS = (
+    "observation", "subject", "subject_label", "measure", "measure_label", "value", "unit",
+    "normalized_value", "normalized_unit", "period_start", "period_end", "instant", "period_label",
+    "baseline_period", "segment", "segment_label", "bound", "restated", "reports", "lines",
+)
+TABLE_FORMATS = ("csv", "parquet")
+
+_OBSERVATIONS = """
+SELECT ?o ?subject ?subject_label ?measure ?measure_label ?value ?unit ?normalized_value ?normalized_unit
+       ?period_start ?period_end ?instant ?period_label ?baseline_period ?segment ?segment_label ?bound
+       ?restated WHERE {
+  ?o a sk:Observation .
+  OPTIONAL { ?o sk:observedSubject ?subject OPTIONAL { ?subject rdfs:label ?subject_label } }
+  OPTIONAL { ?o sk:measure ?measure OPTIONAL { ?measure rdfs:label ?measure_label } }
+  OPTIONAL { ?o sk:value ?value } OPTIONAL { ?o sk:unit ?unit }
+  OPTIONAL { ?o sk:normalizedValue ?normalized_value } OPTIONAL { ?o sk:normalizedUnit ?normalized_unit }
+  OPTIONAL { ?o sk:periodStart ?period_start } OPTIONAL { ?o sk:periodEnd ?period_end }
+  OPTIONAL { ?o sk:instant ?instant } OPTIONAL { ?o sk:periodLabel ?period_label }
+  OPTIONAL { ?o sk:baselinePeriod ?baseline_period }
+  OPTIONAL { ?o sk:segment ?segment OPTIONAL { ?segment rdfs:label ?segment_label } }
+  OPTIONAL { ?o sk:bound ?bound } OPTIONAL { ?o sk:restated ?restated }
+}"""
+
+# the lines that state each observation's value: its evidence nodes
+_VALUE_LINES = """
+SELECT ?o ?report ?line WHERE {
+  ?o a sk:Observation ; sk:value ?value .
+  ?e rdf:subject ?o ; rdf:predicate sk:value ; rdf:object ?value ; prov:wasDerivedFrom ?report ; sk:line ?line .
+}"""
+
+
+def _compact(iri: str) -> str:
+    """``id:slug`` or ``measure:slug``, as the other commands accept them; other IRIs whole."""
+    from sensekg.loaders.vocab import ID, MEASURE
+
+    for prefix, namespace in (("id", str(ID)), ("measure", str(MEASURE))):
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace):]}"
+    return iri
+
+
+def observation_rows(store) -> list[dict[str, str]]:
+    """Every observation of the store as a row of strings (empty where the graph has no value),
+    with the report lines that state its value, sorted by subject, measure and period."""
+    import pyoxigraph as ox
+
+    from sensekg.loaders.vocab import PREFIXES, REPORT
+
+    prefixes = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
+    rows: dict[str, dict[str, str]] = {}
+    for solution in store.query(prefixes + _OBSERVATIONS):
+        node = solution["o"].value
+        if node in rows:  # a second label or value would be a SHACL violation; keep the first
+            continue
+        row = {"observation": _compact(node)}
+        for column in OBSERVATION_COLUMNS[1:-2]:
+            term = solution[column]
+            row[column] = "" if term is None else _compact(term.value) if isinstance(term, ox.NamedNode) \
+                else term.value
+        rows[node] = row
+    cited: dict[str, set[tuple[str, int]]] = {node: set() for node in rows}
+    for solution in store.query(prefixes + _VALUE_LINES):
+        cited[solution["o"].value].add((solution["report"].value.removeprefix(str(REPORT)),
+                                        int(solution["line"].value)))
+    for node, row in rows.items():
+        lines = sorted(cited[node])
+        row["reports"] = " ".join(dict.fromkeys(report for report, _ in lines))
+        row["lines"] = " ".join(f"{report}:{line}" for report, line in lines)
+    return sorted(rows.values(), key=lambda r: (r["subject"], r["measure"], r["period_end"] or r["instant"],
+                                                r["period_start"], r["period_label"], r["segment"],
+                                                r["baseline_period"], r["observation"]))
+
+
+def observations_csv(rows: list[dict[str, str]]) -> bytes:
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=OBSERVATION_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return text.getvalue().encode("utf-8")
+
+
+def observations_parquet(rows: list[dict[str, str]]) -> bytes:
+    """The rows as a Parquet file: values as float64 (the reports print at most 15 significant
+    digits, which a float64 keeps; the CSV keeps the printed digits), dates as dates, restated as
+    a boolean, absent values as nulls."""
+    import datetime
+    import io
+
+    pa, pq = _pyarrow()
+
+    def column(name: str) -> list:
+        values = [row[name] or None for row in rows]
+        if name in ("value", "normalized_value"):
+            return [None if v is None else float(v) for v in values]
+        if name in ("period_start", "period_end", "instant"):
+            return [None if v is None else datetime.date.fromisoformat(v) for v in values]
+        if name == "restated":
+            return [None if v is None else v == "true" for v in values]
+        return values
+
+    types = {"value": pa.float64(), "normalized_value": pa.float64(), "period_start": pa.date32(),
+             "period_end": pa.date32(), "instant": pa.date32(), "restated": pa.bool_()}
+    table = pa.table({name: pa.array(column(name), type=types.get(name, pa.string()))
+                      for name in OBSERVATION_COLUMNS})
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    return buffer.getvalue()
+
+
+def _pyarrow():
+    """pyarrow and pyarrow.parquet, or the one-line error that says how to install them."""
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("the parquet format needs pyarrow: pip install pyarrow "
+                         "(or pip install 'sensekg[parquet]'); or write CSV (-o figures.csv)") from None
+    return pa, pq
+
+
+def export_observations(store, fmt: str, output: Path | None) -> int:
+    """Write the observations as CSV or Parquet (to ``output`` atomically, or CSV to standard
+    output); returns the number of rows."""
+    if fmt not in TABLE_FORMATS:
+        raise InputError(f"--observations writes a table: --format csv or parquet, not {fmt}")
+    if fmt == "parquet" and output is None:
+        raise InputError("--format parquet writes a binary file: give -o FILE (e.g. -o figures.parquet)")
+    if fmt == "parquet":
+        _pyarrow()  # before the query: say what to install first
+    rows = observation_rows(store)
+    data = observations_csv(rows) if fmt == "csv" else observations_parquet(rows)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    else:
+        write_atomic(output, data)
+    return len(rows)

@@ -6,15 +6,19 @@ small graph is built; ``networkx.ego_graph`` on the whole graph would copy all o
 Evidence nodes, ontology terms and literals are not nodes: literals become node attributes,
 and each edge carries its report lines and quotes. Qualified facts (a certification, a
 membership, a partnership, a role, an award) are drawn as one labelled edge, e.g.
-``SenseAuto —certified: TISAX AL3 (2023)→ TISAX``.
+``SenseAuto —certified: TISAX AL3 (2023)→ TISAX``. A hub (see :func:`hub_degrees`) is drawn
+where it is reached but not expanded unless asked, so that a picture shows its entity and not
+the whole group.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import statistics
 from collections import defaultdict, deque
-from dataclasses import dataclass
+from collections.abc import Collection
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
@@ -86,12 +90,81 @@ def collect(store: ox.Store, focus: list[str], report: str | None) -> list[Fact]
 class Subgraph:
     graph: nx.MultiDiGraph
     dropped: int
+    held: dict[str, int] = field(default_factory=dict)  # hubs drawn but not expanded -> their degree
+
+
+# A hub links to at least this many entities, and to HUB_FACTOR times the median entity's count
+HUB_FLOOR, HUB_FACTOR = 50, 10
+
+
+def entity_links(store: ox.Store) -> nx.Graph:
+    """The links between entities as a picture draws them: an edge for each fact from one
+    entity to another, one edge for each qualified fact (holder to standard, member to
+    organisation...), and no qualified nodes, observations, measures or reports."""
+    linking = " ".join(f"<{k.iri}>" for k in vocab.properties().values() if k.links_entities)
+    query = """
+    SELECT ?s ?o WHERE {
+      { VALUES ?p { %(linking)s } ?s ?p ?o . FILTER(isIRI(?o) && STRSTARTS(STR(?s), "%(id)s")
+                          && STRSTARTS(STR(?o), "%(id)s") && !STRSTARTS(STR(?s), "%(id)sobs-")) }
+      UNION
+      { ?q a ?c ; ?p1 ?s ; ?p2 ?o . VALUES (?c ?p1 ?p2) {
+          (<%(sk)sCertification> <%(sk)sholder> <%(sk)sstandard>)
+          (<%(sk)sMembership> <%(sk)smember> <%(sk)sorganization>)
+          (<%(sk)sPartnership> <%(sk)spartner> <%(sk)sorganization>)
+          (<%(sk)sRole> <%(sk)sperson> <%(sk)sorganization>)
+          (<%(sk)sAward> <%(sk)sawardedTo> <%(sk)sawardedBy>) } }
+    }""".replace("%(id)s", ID).replace("%(sk)s", SK).replace("%(linking)s", linking)
+    graph = nx.Graph()
+    for row in store.query(query):
+        if row["s"] != row["o"]:
+            graph.add_edge(row["s"].value, row["o"].value)
+    kinds = _types_of(store, set(graph.nodes))
+    graph.remove_nodes_from([n for n in list(graph) if kinds.get(n) in QUALIFIED or kinds.get(n) in SKIP_TYPES])
+    return graph
+
+
+def hub_degrees(store: ox.Store, links: nx.Graph | None = None) -> dict[str, int]:
+    """The hubs of the graph, each with its degree (the entities it links to, as drawn).
+
+    A hub is an entity linked to at least ``max(HUB_FLOOR, HUB_FACTOR × the median degree)``
+    others. Why: a picture stays readable up to about 150 nodes (the default ``--max-nodes``),
+    and one node whose own neighbours fill a third of that turns any picture that reaches it
+    into its star. The degrees are heavy-tailed: in the graph of the four reports the median
+    entity links to 1 other, the busiest product (SenseAuto) to 28, and the group, SenseTime,
+    the issuer of every report, to about 320, so SenseTime alone is a hub, and the rule needs no
+    list of names. The median follows the graph as it grows denser and, unlike a mean or a
+    standard deviation, is not pulled up by the hubs themselves, so a second hub cannot hide
+    behind the first; the floor keeps a small graph from calling its busiest node a hub.
+    Reports, measures and observations are not entities here (they are never drawn).
+    """
+    links = entity_links(store) if links is None else links
+    degrees = dict(links.degree())
+    if not degrees:
+        return {}
+    threshold = max(HUB_FLOOR, HUB_FACTOR * statistics.median(degrees.values()))
+    return {node: degree for node, degree in degrees.items() if degree >= threshold}
 
 
 def neighbourhood(store: ox.Store, entity: str, depth: int = 1, types: set[str] | None = None,
                   predicates: set[str] | None = None, max_nodes: int = 150,
-                  report: str | None = None) -> Subgraph:
-    """The ego graph of radius ``depth`` around ``entity``, built from the store."""
+                  report: str | None = None, expand: bool | Collection[str] = False,
+                  hubs: dict[str, int] | None = None) -> Subgraph:
+    """The ego graph of radius ``depth`` around ``entity``, built from the store.
+
+    A hub (:func:`hub_degrees`, or ``hubs`` when given) other than ``entity`` is drawn where it
+    is reached but its own links are not followed, unless ``expand`` is True (every hub) or
+    names it (a collection of IRIs); ``Subgraph.held`` lists the hubs left so.
+    """
+    hubs = hub_degrees(store) if hubs is None else hubs
+    held: dict[str, int] = {}
+
+    def follow(node: str, hop: int) -> bool:
+        if node not in hubs or node == entity or expand is True or (expand and node in expand):
+            return True
+        if hop + 1 < depth:  # it would have been expanded
+            held[node] = hubs[node]
+        return False
+
     info: dict[str, dict] = defaultdict(dict)   # iri -> label, type, literal attributes
     edges: list[tuple[str, str, dict]] = []
     distance = {entity: 0}
@@ -115,7 +188,8 @@ def neighbourhood(store: ox.Store, entity: str, depth: int = 1, types: set[str] 
             for end in edge[:2]:
                 if end not in distance:
                     distance[end] = hop + 1
-                    frontier.append(end)
+                    if follow(end, hop):
+                        frontier.append(end)
         for fact in facts:
             if not isinstance(fact.o, str) or fact.p.startswith(RDF_NS):
                 continue
@@ -128,7 +202,8 @@ def neighbourhood(store: ox.Store, entity: str, depth: int = 1, types: set[str] 
             for end in (fact.s, fact.o):
                 if end not in distance:
                     distance[end] = hop + 1
-                    frontier.append(end)
+                    if follow(end, hop):
+                        frontier.append(end)
     labels = _labels(store, set(distance))
     kinds = _types_of(store, set(distance))
     graph = nx.MultiDiGraph()
@@ -145,7 +220,9 @@ def neighbourhood(store: ox.Store, entity: str, depth: int = 1, types: set[str] 
             graph.add_edge(s, o, **attrs)
     if entity not in graph:
         raise InputError(f"{entity} has no neighbourhood to draw (is it an entity of the graph?)")
-    return _trim(graph, entity, max_nodes)
+    trimmed = _trim(graph, entity, max_nodes)
+    trimmed.held = {hub: degree for hub, degree in held.items() if hub in trimmed.graph}
+    return trimmed
 
 
 def _note_literal(info: dict, fact: Fact) -> None:
@@ -231,9 +308,10 @@ def style(kind: str) -> tuple[str, str]:
     return PALETTE.get(kind, ("#c7c7c7", "dot"))
 
 
-def to_exchange(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """A copy whose attribute values are all strings or numbers, as GraphML and GEXF need."""
-    clean = nx.MultiDiGraph()
+def to_exchange(graph: nx.MultiDiGraph, title: str = "", note: str = "") -> nx.MultiDiGraph:
+    """A copy whose attribute values are all strings or numbers, as GraphML and GEXF need; the
+    title and note (the hubs not expanded, the nodes left out) are attributes of the graph."""
+    clean = nx.MultiDiGraph(**{k: v for k, v in (("title", title), ("note", note)) if v})
     for node, attrs in graph.nodes(data=True):
         clean.add_node(node, **{k: v if isinstance(v, int | float) else str(v) for k, v in attrs.items()})
     for s, o, attrs in graph.edges(data=True):
@@ -241,8 +319,8 @@ def to_exchange(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
     return clean
 
 
-def write_exchange(graph: nx.MultiDiGraph, path: Path, fmt: str) -> None:
-    clean = to_exchange(graph)
+def write_exchange(graph: nx.MultiDiGraph, path: Path, fmt: str, title: str = "", note: str = "") -> None:
+    clean = to_exchange(graph, title, note)
     if fmt == "graphml":
         nx.write_graphml(clean, path)
     else:
@@ -293,8 +371,11 @@ def write_html(graph: nx.MultiDiGraph, focus: str, path: Path, title: str, note:
     path.write_text(page, encoding="utf-8")
 
 
-def draw_static(graph: nx.MultiDiGraph, focus: str, path: Path, title: str) -> None:
-    """SVG or PNG through matplotlib: labels offset from the nodes, a legend by type."""
+def draw_static(graph: nx.MultiDiGraph, focus: str, path: Path, title: str, note: str = "") -> None:
+    """SVG or PNG through matplotlib: labels offset from the nodes, a legend by type, the note
+    (the hubs not expanded, the nodes left out) under the title."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
@@ -322,7 +403,7 @@ def draw_static(graph: nx.MultiDiGraph, focus: str, path: Path, title: str) -> N
     handles = [Line2D([], [], marker=markers.get(style(k)[1], "o"), color="w", markerfacecolor=style(k)[0],
                       markersize=9, label=k) for k in sorted({a["type"] for _, a in graph.nodes(data=True)})]
     ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=True)
-    ax.set_title(title)
+    ax.set_title(title + ("\n" + textwrap.fill(note, 120) if note else ""), fontsize=10 if note else None)
     ax.axis("off")
     fig.tight_layout()
     fig.savefig(path, format=path.suffix.lstrip(".") or "png", dpi=110)
@@ -359,9 +440,9 @@ def write(graph: nx.MultiDiGraph, focus: str, path: Path, fmt: str, title: str, 
     if fmt == "html":
         write_html(graph, focus, path, title, note)
     elif fmt in ("svg", "png"):
-        draw_static(graph, focus, path, title)
+        draw_static(graph, focus, path, title, note)
     else:
-        write_exchange(graph, path, fmt)
+        write_exchange(graph, path, fmt, title, note)
 
 
 def centrality(store: ox.Store, top: int = 10) -> dict[str, list[tuple[str, float, int]]]:

@@ -29,11 +29,13 @@ RDFS_LABEL = str(RDFS.label)
 XSD_STRING = str(XSD.string)
 
 # the prefixes of every output (Turtle, TriG, query results) and of every saved query
+QB = Namespace("http://purl.org/linked-data/cube#")  # the W3C RDF Data Cube: a report is the qb:DataSet of its figures
+
 PREFIXES = {
     "sk": str(SK), "id": str(ID), "report": str(REPORT), "ev": str(EVIDENCE), "measure": str(MEASURE),
     "rdf": RDF_NS, "rdfs": str(RDFS), "xsd": str(XSD), "skos": "http://www.w3.org/2004/02/skos/core#",
     "prov": str(PROV), "dcterms": "http://purl.org/dc/terms/", "schema": "https://schema.org/",
-    "org": str(ORG), "owl": str(OWL),
+    "org": str(ORG), "owl": str(OWL), "qb": str(QB),
 }
 
 # Classes whose nodes qualify a fact (a certification has a holder, a standard, an issuer and a

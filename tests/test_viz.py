@@ -177,3 +177,78 @@ def test_page_with_hundreds_of_nodes_renders_and_answers(runner, built, tmp_path
         wait.until(lambda b: "Xinzhou" in b.execute_script("return window.sensekg.details()"))
     finally:
         browser.quit()
+
+
+# --- hubs: drawn, not expanded unless asked ---
+
+@pytest.fixture(scope="module")
+def senseauto_depth_2(store):
+    """SenseAuto two hops out, as drawn by default and with every hub expanded."""
+    default = viz.neighbourhood(store, ID + "senseauto", depth=2, max_nodes=5000)
+    expanded = viz.neighbourhood(store, ID + "senseauto", depth=2, max_nodes=5000, expand=True)
+    return default, expanded
+
+
+def test_the_group_is_the_hub_and_products_are_not(store):
+    hubs = viz.hub_degrees(store)
+    assert ID + "sensetime" in hubs and hubs[ID + "sensetime"] > 200
+    assert not {ID + slug for slug in ("senseauto", "sensecore", "sensenova", "iso")} & set(hubs)
+
+
+def test_a_hub_is_drawn_but_its_other_links_are_not_followed(store, senseauto_depth_2):
+    default, expanded = senseauto_depth_2
+    graph, group = default.graph, ID + "sensetime"
+    assert graph.number_of_nodes() < 100 and default.dropped == 0  # was about 360, a hairball
+    assert expanded.graph.number_of_nodes() > 3 * graph.number_of_nodes()
+    assert group in graph and (graph.has_edge(ID + "senseauto", group) or graph.has_edge(group, ID + "senseauto"))
+    assert default.held == {group: viz.hub_degrees(store)[group]} and not expanded.held
+    # the group's partners that have nothing to do with SenseAuto: the share registrar, a bank
+    unrelated = {ID + "computershare-hong-kong-investor-services", ID + "china-merchants-bank"}
+    assert unrelated <= set(expanded.graph) and not unrelated & set(graph)
+    links = viz.entity_links(store)
+    assert len(set(links[group]) - set(graph)) > 200
+    # naming the hub expands it as --expand-hubs does
+    named = viz.neighbourhood(store, ID + "senseauto", depth=2, max_nodes=5000, expand={group})
+    assert set(named.graph) == set(expanded.graph) and not named.held
+
+
+def test_other_entities_stay_readable(store):
+    # the group itself is the focus, so it is expanded: its ~320 neighbours are cut to --max-nodes
+    group = viz.neighbourhood(store, ID + "sensetime", depth=1)
+    assert group.graph.number_of_nodes() <= 150 and group.dropped > 0 and not group.held
+    product = viz.neighbourhood(store, ID + "sensecore", depth=2)
+    assert product.graph.number_of_nodes() < 100 and product.dropped == 0
+    assert set(product.held) == {ID + "sensetime"} and ID + "sensetime" in product.graph
+
+
+def test_the_picture_says_which_hubs_it_did_not_expand(runner, built, tmp_path):
+    target = tmp_path / "senseauto.graphml"
+    result = runner.invoke(main, ["viz", "SenseAuto", "--depth", "2", "--graph", str(built[1]), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "hubs not expanded: SenseTime Group Inc." in result.output and "--expand-hubs" in result.output
+    drawn = nx.read_graphml(target)
+    assert drawn.number_of_nodes() < 100 and "sensetime" in drawn.graph["note"]
+    assert "--expand-hubs" in drawn.graph["note"] and "--expand id:sensetime" in drawn.graph["note"]
+    page = tmp_path / "all.html"
+    result = runner.invoke(main, ["viz", "SenseAuto", "--depth", "2", "--expand", "id:sensetime", "--max-nodes", "1000",
+                                  "--graph", str(built[1]), "-o", str(page)])
+    assert result.exit_code == 0, result.output
+    assert int(re.search(r": (\d+) nodes", result.output).group(1)) > 300 and "hubs not expanded" not in result.output
+
+
+# --- parameters a picture cannot use are refused, not dropped ---
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--query", "certifications", "--param", "entitySenseAuto"], "expected NAME=VALUE"),
+    (["SenseAuto", "--param", "entity=SenseAuto"], "parameters are for --query NAME"),
+    (["SenseAuto", "--param", "entitySenseAuto"], "expected NAME=VALUE"),
+    (["--query", "certifications", "--param", "entity=SenseCore", "--depth", "2"], "--depth: only for an ENTITY"),
+    (["--query", "certifications", "--param", "entity=SenseCore", "--expand-hubs"], "--expand-hubs: only for an ENTITY"),
+])
+def test_a_parameter_that_cannot_be_used_is_refused(runner, built, tmp_path, args, says):
+    target = tmp_path / "x.html"
+    result = runner.invoke(main, ["viz", *args, "--graph", str(built[1]), "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sensekg: error:") and says in lines[0], result.output
+    assert not target.exists()
