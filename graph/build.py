@@ -21,13 +21,14 @@ from sensekg.loaders.facts import Fact
 from sensekg.loaders.grounding import Grounding, build_names, ground
 from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reportdata import check_report_data
-from sensekg.loaders.reports import Corpus, read_corpus
+from sensekg.loaders.reports import Corpus, clean_text, read_corpus
 from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import FORMAT, INFO, ORIGINS, STORE, STORE_FILES, TRIG, is_build, store_digests, write_build
+from .buildio import FORMAT, INDEX, INFO, ORIGINS, STORE, STORE_FILES, TRIG, is_build, store_digests, write_build
+from .evidence_index import write_index
 
 
 @dataclass
@@ -147,6 +148,9 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
             persisted.flush()
             del persisted
         write_origins(result.origins, folder / ORIGINS)
+        with _timed(result.timings, "write search index", progress):
+            write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
+                result.corpus.documents[report].line(line)))
         info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE)}
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 

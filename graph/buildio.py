@@ -38,8 +38,9 @@ TRIG = "sensekg.trig"
 INFO = "build-info.json"
 STORE = "store"
 ORIGINS = "origins.json"
+INDEX = "evidence.sqlite"  # full-text index of the quoted passages (see evidence_index)
 FORMAT = "sensekg-build/1"
-OUTPUTS = frozenset({TRIG, INFO, STORE, ORIGINS})
+OUTPUTS = frozenset({TRIG, INFO, STORE, ORIGINS, INDEX})
 WAIT_FOR_SWAP = 30.0  # seconds a reader waits for a live build's swap (it takes milliseconds)
 
 

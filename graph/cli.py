@@ -14,9 +14,9 @@ from pathlib import Path
 
 import click
 
-from sensekg.loaders.errors import CorruptStore, InputError, QueryTimeout, QueryTooLarge, SensekgError
+from sensekg.loaders.errors import InputError, SensekgError
 
-from .buildio import STORE, changed_store_files, load_quads, open_store, resolve_graph_path, store_folder
+from .buildio import STORE, load_quads, open_store, resolve_graph_path, store_folder
 from .isolate import DEFAULT_MEMORY_GIB
 
 DEFAULT_BUILD = Path("build")
@@ -99,28 +99,31 @@ def limits(default_timeout: float = 10.0) -> Callable:
     return decorate
 
 
-def _open_and_run(graph_dir: Path, work: Callable, args: tuple):
-    return work(open_store(graph_dir), *args)
-
-
 def on_store(graph_dir: Path, work: Callable, *args, timeout: float, max_memory: float, what: str = "the query"):
-    """``work(store, *args)`` in a child process with bounded time and memory (see ``isolate``).
+    """``work(store, *args)`` in a child process with bounded time and memory (see ``isolate``);
+    a damaged store is reported as such rather than as a slow query."""
+    from sensekg import _bounded
 
-    When it fails, the store's files are compared with the digests the build recorded, so
-    a damaged store is reported as such rather than as a slow query.
-    """
-    from .isolate import isolated
+    return _bounded(graph_dir, work, args, timeout, max_memory, what)
 
-    folder = store_folder(graph_dir)  # a missing build is reported here, before any fork
-    try:
-        return isolated(_open_and_run, graph_dir, work, args, timeout=timeout, memory_gib=max_memory, what=what)
-    except (QueryTimeout, QueryTooLarge, CorruptStore):
-        damaged = changed_store_files(folder)
-        if damaged:
-            raise CorruptStore(f"the store is corrupt: {len(damaged)} file(s) differ from the build ("
-                               f"{', '.join(damaged[:3])}); rebuild it with `sensekg build --force`",
-                               path=folder / STORE) from None
-        raise
+
+def opened(graph_dir: Path, timeout: float, max_memory: float):
+    """The build as the API's read-only graph, each query bounded in time and memory."""
+    import sensekg
+
+    return sensekg.open(graph_dir, timeout=timeout, max_memory=max_memory)
+
+
+def table_width(wide: bool) -> int | None:
+    """How wide a table may be: the terminal's, unless ``--wide`` or the output is not a terminal
+    (a file, a pipe), where nothing is wrapped or cut."""
+    import shutil
+
+    return None if wide or not sys.stdout.isatty() else shutil.get_terminal_size().columns
+
+
+wide_option = click.option("--wide", is_flag=True,
+                           help="On a terminal, print long cells whole instead of wrapping them.")
 
 
 def parse_params(params: tuple[str, ...]) -> dict[str, str]:
@@ -157,40 +160,21 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
-    from sensekg.loaders.datafiles import data_dir
-    from sensekg.loaders.reports import locate_reports
+    import sensekg
 
-    from .build import (
-        build_dataset,
-        grounding_summary,
-        inputs_digest,
-        summarize,
-        table_summary,
-        up_to_date,
-        write_outputs,
-    )
-    from .buildio import TRIG, check_free, check_replaceable, is_build
+    from .build import grounding_summary, summarize, table_summary
+    from .buildio import TRIG
 
-    folder = locate_reports(reports)
-    keep = [folder, data or data_dir()]
-    check_replaceable(out, keep)  # before the work, and again at the swap
-    check_free(out)
-    inputs = inputs_digest(data)
-    if not force and up_to_date(out, folder, inputs):
+    outcome = sensekg.build(reports, out, data, force=force, progress=None if quiet else _progress,
+                            compare=not quiet)
+    if outcome.up_to_date:
         click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
                    "to rebuild anyway).")
         return
-    progress = (lambda _: None) if quiet else _progress
-    result = build_dataset(reports, data=data, progress=progress)
-    previous = load_quads(out) if not quiet and is_build(out) and (out / TRIG).is_file() else None
-    write_outputs(result, out, progress=progress, inputs=inputs, keep=keep)
-    click.echo(f"Built {out / 'sensekg.trig'}: {len(result.quads)} quads from "
-               f"{len(result.corpus.documents)} reports.")
-    if previous is not None:
-        from .diff import fact_changes
-
-        changes = fact_changes(previous, result.quads)
-        click.echo("\n".join(changes) if changes else "The facts are the same as in the last build.")
+    result = outcome.result
+    click.echo(f"Built {out / TRIG}: {len(result.quads)} quads from {len(result.corpus.documents)} reports.")
+    if outcome.changes is not None:
+        click.echo("\n".join(outcome.changes) if outcome.changes else "The facts are the same as in the last build.")
     _print_summary(summarize(result.quads))
     click.echo("")
     for line in (*table_summary(result), *grounding_summary(result)):
@@ -229,25 +213,17 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
     """
     import time
 
-    from .validate import cache_path, format_report, validate_trig
+    import sensekg
 
-    trig = resolve_graph_path(graph_dir)
-    folder = trig.parent
+    from .validate import format_report
+
     start = time.perf_counter()
-    if (folder / STORE).is_dir() and changed_store_files(folder):  # the TriG is validated, the store queried
-        raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it with "
-                           "`sensekg build --force`", path=folder / STORE)
 
     def progress(done: int, triples: int) -> None:
         if sys.stderr.isatty():
             click.echo(f"\rvalidated {done} partition(s), {triples} triples", nl=False, err=True)
 
-    try:
-        report = validate_trig(trig, engine=engine, jobs=jobs, progress=progress,
-                               cache=cache_path(folder), reuse=not full)
-    except SyntaxError as exc:
-        raise InputError(f"the built graph is corrupt ({exc}); rebuild it with `sensekg build --force`",
-                         path=trig) from None
+    report = sensekg.validate(graph_dir, engine=engine, jobs=jobs, full=full, progress=progress)
     if sys.stderr.isatty():
         click.echo(err=True)
     reused = report.subjects - report.checked
@@ -261,14 +237,29 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
 
 @main.command()
 @graph_option
-@click.option("--format", "fmt", type=click.Choice(["ttl", "trig", "nt", "nq", "jsonld"]),
-              default="ttl", show_default=True, help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["ttl", "trig", "nt", "nq", "jsonld", "csv", "parquet"]),
+              default=None, help="Output format: ttl (the default), trig, nt, nq or jsonld; with --observations, "
+                                 "csv (the default, or parquet for a .parquet file) or parquet.")
+@click.option("--observations", is_flag=True,
+              help="Write the figures as a table: one row per observation, with its report lines.")
 @click.option("-o", "--output", type=click.Path(path_type=Path), default=None,
               help="File to write (atomically). Default: standard output.")
-def export(graph_dir: Path, fmt: str, output: Path | None) -> None:
-    """Export the built graph; triple formats (ttl, nt) merge the named graphs."""
+def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | None) -> None:
+    """Export the built graph; triple formats (ttl, nt) merge the named graphs. With
+    --observations, the figures as a CSV or Parquet table instead."""
+    from .export import TABLE_FORMATS, export_observations
     from .export import export as do_export
 
+    if observations:
+        fmt = fmt or ("parquet" if output is not None and output.suffix.lower() == ".parquet" else "csv")
+        count = export_observations(open_store(graph_dir), fmt, output)
+        if output is not None:
+            click.echo(f"Wrote {output} ({fmt}, {count} observations).", err=True)
+        return
+    if fmt in TABLE_FORMATS:
+        raise InputError(f"--format {fmt} is a table of the figures: add --observations (the graph itself "
+                         "exports as ttl, trig, nt, nq or jsonld)")
+    fmt = fmt or "ttl"
     do_export(load_quads(graph_dir), fmt, output)
     if output is not None:
         click.echo(f"Wrote {output} ({fmt}).", err=True)
@@ -376,33 +367,23 @@ def query_show(name: str) -> None:
     click.echo(get_saved(name).text.rstrip())
 
 
-def saved_rows(store, name: str, given: dict[str, str], iris: bool) -> tuple[list[str], list[tuple]]:
-    """A saved query's columns and rows, IRIs shown as labels unless ``iris``."""
-    from .runner import run_saved, with_labels
-    from .saved import get_saved
-
-    columns, rows = run_saved(store, get_saved(name), given)
-    return columns, rows if iris else with_labels(store, rows)
-
-
 @query.command(name="run")
 @click.argument("name")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", type=TEXT,
               help="A parameter; an entity may be given by IRI, id:slug, label or alias.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@click.option("--iris", is_flag=True, help="Show ids (id:slug, measure:…) instead of labels.")
+@click.option("--normalize", is_flag=True,
+              help="Show each figure in one unit per measure (money in millions), with the measure's sign convention.")
+@wide_option
 @limits()
 @graph_option
-def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, timeout: float, max_memory: float,
-              graph_dir: Path) -> None:
+def query_run(name: str, params: tuple[str, ...], fmt: str, iris: bool, normalize: bool, wide: bool, timeout: float,
+              max_memory: float, graph_dir: Path) -> None:
     """Run a saved query, e.g. `sensekg query run certifications --param entity=SenseAuto`."""
-    from .query import render
-    from .saved import get_saved
-
-    given = parse_params(params)
-    get_saved(name)  # an unknown name is reported before the store is opened
-    columns, rows = on_store(graph_dir, saved_rows, name, given, iris, timeout=timeout, max_memory=max_memory)
-    click.echo(render(columns, rows, fmt))
+    results = opened(graph_dir, timeout, max_memory).query(name, labels=not iris, normalize=normalize,
+                                                            **parse_params(params))
+    click.echo(results.render(fmt, table_width(wide)))
 
 
 @query.command(name="catalogue")
@@ -420,20 +401,6 @@ def query_catalogue(output: Path | None) -> None:
         write_atomic(output, text.encode("utf-8"))
 
 
-def why_rows(store, entity: str, iris: bool, origins_of: Path | None = None) -> tuple[list[str], list[tuple]]:
-    """The evidence rows of ``entity``; with ``origins_of`` (a build folder), the quote gives way
-    to the records and rules that made each fact there."""
-    from .query import select
-    from .runner import resolve_entity, with_labels
-    from .saved import get_saved
-
-    found = resolve_entity(store, entity, "ENTITY")
-    columns, rows = select(store, get_saved("evidence").text, {"entity": found})
-    if origins_of is not None:
-        columns, rows = columns[:-1] + ["origin"], _with_origins(rows, origins_of)
-    return columns, rows if iris else with_labels(store, rows)
-
-
 def _with_origins(rows: list[tuple], folder: Path) -> list[tuple]:
     from rdflib import Literal
 
@@ -445,60 +412,77 @@ def _with_origins(rows: list[tuple], folder: Path) -> list[tuple]:
         raise InputError(f"{folder} records no origins: it was built by an older sensekg; "
                          "rebuild it with `sensekg build --force`")
     out = []
-    for subject, predicate, obj, source, _quote in rows:
+    for *fact, source, _quote in rows:  # (depth,) subject, predicate, object, source, quote
+        subject, predicate, obj = fact[-3:]
         report, line = str(source).rsplit(":", 1)
         iri = evidence_iri(report, int(line), subject.n3(), predicate.n3(), obj.n3())
         made_by = "; ".join(show_origin(o) for o in origins.get(iri, ["(none recorded)"]))
-        out.append((subject, predicate, obj, source, Literal(made_by)))
+        out.append((*fact, source, Literal(made_by)))
     return out
-
-
-def search_rows(store, text: str) -> tuple[list[str], list[tuple]]:
-    from rdflib import Literal
-
-    from .query import select
-    from .saved import get_saved
-
-    return select(store, get_saved("search").text, {"text": Literal(text)})
 
 
 @main.command()
 @click.argument("entity", type=TEXT)
-@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
-@click.option("--iris", is_flag=True, help="Show IRIs instead of labels.")
+@click.option("--depth", type=click.IntRange(1, 4), default=1, show_default=True,
+              help="Hops to follow through certifications, memberships, partnerships, roles, awards and events.")
+@click.option("--format", "fmt", type=FORMATS, default="table", show_default=True,
+              help="table: each quoted passage once, with the facts that cite it; the others: one row per fact.")
+@click.option("--iris", is_flag=True, help="Show ids (id:slug, sk:…) instead of labels.")
 @click.option("--origin", is_flag=True,
               help="Instead of the quote, show what made each fact: a data file and line, or a rule (function).")
+@wide_option
 @limits()
 @graph_option
-def why(entity: str, fmt: str, iris: bool, origin: bool, timeout: float, max_memory: float, graph_dir: Path) -> None:
+def why(entity: str, depth: int, fmt: str, iris: bool, origin: bool, wide: bool, timeout: float, max_memory: float,
+        graph_dir: Path) -> None:
     """Every fact about ENTITY (label, alias, id:slug or IRI), each with report:line and quote.
 
-    The same as `sensekg query run evidence --param entity=ENTITY`. With --origin, each fact
-    names the record (file:line) or the rule that made it, so a wrong fact leads to what to fix.
+    With --depth 2 or more it follows the nodes that describe a relation or an event (who
+    launched an initiative is two hops from it). With --origin, each fact names the record
+    (file:line) or the rule that made it, so a wrong fact leads to what to fix.
     """
+    from .query import show
+    from .why import grouped
+
+    graph = opened(graph_dir, timeout, max_memory)
+    results = graph.why(entity, depth=depth, labels=not (iris or origin))
+    columns, rows = results.columns, results.terms
+    if origin:  # the evidence is found by its IRIs, and labelled after
+        from .runner import with_labels
+
+        columns, rows = columns[:-1] + ["origin"], _with_origins(rows, graph_dir)
+        rows = rows if iris else graph.run(with_labels, rows)
+    if fmt == "table" and not origin:
+        click.echo(grouped(columns, rows, show))
+        return
     from .query import render
 
-    columns, rows = on_store(graph_dir, why_rows, entity, iris, graph_dir if origin else None,
-                             timeout=timeout, max_memory=max_memory)
-    click.echo(render(columns, rows, fmt, limit=None if origin else 60))
+    click.echo(render(columns, rows, fmt, table_width(wide)))
 
 
 @main.command()
 @click.argument("text", type=TEXT)
+@click.option("--quotes", is_flag=True,
+              help="Search the quoted report passages (full text, ranked) instead of entity names.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=20, show_default=True,
+              help="With --quotes: the most passages shown.")
 @click.option("--format", "fmt", type=FORMATS, default="table", show_default=True)
+@wide_option
 @limits()
 @graph_option
-def search(text: str, fmt: str, timeout: float, max_memory: float, graph_dir: Path) -> None:
-    """Find entities whose label or alias contains TEXT (case-insensitive); the saved query `search`."""
-    from .query import render
-
-    columns, rows = on_store(graph_dir, search_rows, text, timeout=timeout, max_memory=max_memory)
-    click.echo(render(columns, rows, fmt))
+def search(text: str, quotes: bool, limit: int, fmt: str, wide: bool, timeout: float, max_memory: float,
+           graph_dir: Path) -> None:
+    """Entities whose label or alias contains TEXT (case-insensitive); with --quotes, the quoted
+    passages that contain its words, best first, with report:line and the facts citing each."""
+    results = opened(graph_dir, timeout, max_memory).search(text, quotes=quotes, limit=limit)
+    click.echo(results.render(fmt, table_width(wide)))
 
 
 def viz_graph(store, entity: str | None, depth: int, types: str | None, predicates: str | None, max_nodes: int,
-              report: str | None, query_name: str | None, given: dict[str, str]) -> tuple:
-    """The subgraph to draw, its focus, the nodes dropped, a title and a note."""
+              report: str | None, query_name: str | None, given: dict[str, str], expand_hubs: bool = False,
+              expand: tuple[str, ...] = ()) -> tuple:
+    """The subgraph to draw, its focus, the nodes dropped, a title, a note, and what the note says
+    of the hubs drawn but not expanded (empty when none were)."""
     from . import viz as drawing
     from .runner import resolve_entity, run_saved
     from .saved import get_saved
@@ -506,13 +490,23 @@ def viz_graph(store, entity: str | None, depth: int, types: str | None, predicat
     if query_name:
         saved = get_saved(query_name)
         columns, rows = run_saved(store, saved, given)
-        return drawing.query_graph(store, columns, rows), "", 0, f"sensekg: {saved.name}", saved.summary
+        return drawing.query_graph(store, columns, rows), "", 0, f"sensekg: {saved.name}", saved.summary, ""
     focus = str(resolve_entity(store, entity, "ENTITY"))
+    named = {str(resolve_entity(store, name.strip(), "--expand")) for item in expand for name in item.split(",")
+             if name.strip()}
     sub = drawing.neighbourhood(store, focus, depth, set(types.split(",")) if types else None,
-                                set(predicates.split(",")) if predicates else None, max_nodes, report)
+                                set(predicates.split(",")) if predicates else None, max_nodes, report,
+                                expand=expand_hubs or named)
+    held = ""
+    if sub.held:
+        hubs = sorted(sub.held, key=lambda hub: (-sub.held[hub], hub))
+        shown = [f"{sub.graph.nodes[hub]['label']} ({sub.held[hub]} links)" for hub in hubs]
+        held = (f"hubs not expanded: {', '.join(shown)}; --expand-hubs (or --expand "
+                f"id:{hubs[0].rsplit('/', 1)[-1]}) draws their links")
     note = f"depth {depth}" + (f", report {report}" if report else "") + \
-        (f"; {sub.dropped} more nodes left out (--max-nodes {max_nodes})" if sub.dropped else "")
-    return sub.graph, focus, sub.dropped, f"sensekg: {sub.graph.nodes[focus]['label']}", note
+        (f"; {sub.dropped} more nodes left out (--max-nodes {max_nodes})" if sub.dropped else "") + \
+        (f"; {held}" if held else "")
+    return sub.graph, focus, sub.dropped, f"sensekg: {sub.graph.nodes[focus]['label']}", note, held
 
 
 @main.command()
@@ -523,6 +517,11 @@ def viz_graph(store, entity: str | None, depth: int, types: str | None, predicat
 @click.option("--max-nodes", type=click.IntRange(2, 5000), default=150, show_default=True,
               help="Keep the nearest and best-connected nodes.")
 @click.option("--report", default=None, help="Only facts stated by this report id.")
+@click.option("--expand-hubs", is_flag=True,
+              help="Follow the links of hubs too (the group: entities linked to very many others), "
+                   "which are drawn but not expanded by default.")
+@click.option("--expand", "expand", multiple=True, metavar="HUB", type=TEXT,
+              help="Follow this hub's links (a name, alias or id:slug; repeatable or comma-separated).")
 @click.option("--query", "query_name", default=None, help="Draw the result of a saved query instead.")
 @click.option("--param", "params", multiple=True, metavar="NAME=VALUE", type=TEXT, help="A parameter of --query.")
 @click.option("--format", "fmt", type=click.Choice(["html", "svg", "png", "graphml", "gexf"]), default=None,
@@ -531,9 +530,13 @@ def viz_graph(store, entity: str | None, depth: int, types: str | None, predicat
 @limits(60.0)
 @graph_option
 def viz(entity: str | None, depth: int, types: str | None, predicates: str | None, max_nodes: int,
-        report: str | None, query_name: str | None, params: tuple[str, ...], fmt: str | None, output: Path,
-        timeout: float, max_memory: float, graph_dir: Path) -> None:
-    """Draw the neighbourhood of ENTITY (or a saved query's result) as HTML, SVG, PNG, GraphML or GEXF."""
+        report: str | None, expand_hubs: bool, expand: tuple[str, ...], query_name: str | None,
+        params: tuple[str, ...], fmt: str | None, output: Path, timeout: float, max_memory: float,
+        graph_dir: Path) -> None:
+    """Draw the neighbourhood of ENTITY (or a saved query's result) as HTML, SVG, PNG, GraphML or GEXF.
+
+    Hubs (the group, linked to hundreds of entities) are drawn where they are reached but their
+    links are not followed unless --expand-hubs or --expand HUB says so; the note says which."""
     from . import viz as drawing
 
     fmt = fmt or output.suffix.lstrip(".").lower()
@@ -541,16 +544,28 @@ def viz(entity: str | None, depth: int, types: str | None, predicates: str | Non
         raise InputError(f"-o {output}: say --format html|svg|png|graphml|gexf or use one of those suffixes")
     if bool(entity) == bool(query_name):
         raise InputError("give either an ENTITY or --query NAME")
+    given = parse_params(params)  # a malformed NAME=VALUE is refused whatever it is for
+    context = click.get_current_context()
+    if query_name:  # options that only shape an entity's neighbourhood would be silently ignored
+        unused = [f"--{name.replace('_', '-')}" for name in ("depth", "types", "predicates", "max_nodes", "report",
+                                                             "expand_hubs", "expand")
+                  if context.get_parameter_source(name) not in (None, click.core.ParameterSource.DEFAULT)]
+        if unused:
+            raise InputError(f"{', '.join(unused)}: only for an ENTITY's neighbourhood, not with --query "
+                             f"{query_name}")
+    elif params:
+        raise InputError(f"--param {params[0]!r}: parameters are for --query NAME (a saved query); "
+                         "an ENTITY's picture takes none (see --depth, --types, --report)")
     if output.exists() and not output.is_file():
         raise InputError("is a folder or not a regular file; give -o a file name such as view.html", path=output)
-    given = parse_params(params)
-    graph, focus, dropped, title, note = on_store(
+    graph, focus, dropped, title, note, held = on_store(
         graph_dir, viz_graph, entity, depth, types, predicates, max_nodes, report, query_name, given,
-        timeout=timeout, max_memory=max_memory, what="collecting the subgraph")
+        expand_hubs, expand, timeout=timeout, max_memory=max_memory, what="collecting the subgraph")
     output.parent.mkdir(parents=True, exist_ok=True)
     drawing.write(graph, focus, output, fmt, title, note)
     click.echo(f"Wrote {output}: {graph.number_of_nodes()} nodes, {graph.number_of_edges()} edges"
-               + (f"; dropped {dropped} nodes beyond --max-nodes {max_nodes}" if dropped else "") + ".")
+               + (f"; dropped {dropped} nodes beyond --max-nodes {max_nodes}" if dropped else "")
+               + (f"; {held}" if held else "") + ".")
 
 
 @main.command()
@@ -692,9 +707,6 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None) -> None:
         click.echo(f"Wrote {output}: {len(change.removed)} quad(s) removed, {len(change.added)} added.", err=True)
 
 
-if __name__ == "__main__":
-    main()
-
 
 reports_option = click.option("--reports", type=click.Path(path_type=Path, file_okay=False), default=None,
                               help="Reports folder (default: $SENSEKG_REPORTS, else ../shared/reports).")
@@ -835,3 +847,7 @@ def lint_command(reports: Path | None, data: Path | None) -> None:
         click.echo("\n".join(report_lines(findings)))
         fail(f"{len(findings)} finding(s)", 1)
     click.echo("No findings.")
+
+
+if __name__ == "__main__":  # after every command is defined (python -m sensekg.graph.cli diff)
+    main()

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import textwrap
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -133,8 +134,11 @@ def show(value: Node | None) -> str:
     return str(value) if isinstance(value, Literal) else value.n3()
 
 
-def render(columns: list[str], rows: list[tuple], fmt: str = "table", limit: int | None = 60) -> str:
-    """Rows as a table (cells cut at ``limit`` characters, none when ``None``), Markdown, JSON or CSV."""
+def render(columns: list[str], rows: list[tuple], fmt: str = "table", width: int | None = None) -> str:
+    """Rows as a table, Markdown, JSON or CSV. Nothing is ever cut: a table is printed whole, or,
+    given a ``width`` (a terminal's), with its long text cells wrapped onto more lines so that it
+    fits where it can. A cell without spaces (an id, an IRI, a number) is never broken, so what
+    is printed can be pasted back into a parameter."""
     cells = [[show(v) for v in row] for row in rows]
     if fmt == "md":
         escape = lambda v: v.replace("|", "\\|").replace("\n", " ")  # noqa: E731
@@ -150,12 +154,36 @@ def render(columns: list[str], rows: list[tuple], fmt: str = "table", limit: int
         writer.writerow(columns)
         writer.writerows(cells)
         return buffer.getvalue().rstrip("\n")
-    widths = [min(limit or 1 << 30, max([len(c)] + [len(r[i]) for r in cells])) for i, c in enumerate(columns)]
+    cells = [[" ".join(v.split()) if "\n" in v or "\t" in v else v for v in row] for row in cells]
+    widths = column_widths(columns, cells, width)
 
-    def line(values: list[str]) -> str:
-        fitted = (v if len(v) <= w else v[: w - 1] + "…" for v, w in zip(values, widths, strict=True))
-        return "  ".join(v.ljust(w) for v, w in zip(fitted, widths, strict=True))
+    def lines(values: list[str]) -> list[str]:
+        wrapped = [textwrap.wrap(v, w, break_long_words=False, break_on_hyphens=False) or [""] if len(v) > w else [v]
+                   for v, w in zip(values, widths, strict=True)]
+        return ["  ".join((parts[i] if i < len(parts) else "").ljust(w) for parts, w in zip(wrapped, widths,
+                                                                                            strict=True)).rstrip()
+                for i in range(max(len(p) for p in wrapped))]
 
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out = lines(columns) + lines(["-" * w for w in widths]) + [line for r in cells for line in lines(r)]
     out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(s.rstrip() for s in out)
+    return "\n".join(out)
+
+
+def column_widths(columns: list[str], cells: list[list[str]], width: int | None) -> list[int]:
+    """Each column's width: its widest cell; given a total ``width``, the columns of text (cells
+    with spaces) give way, widest first, down to 24 characters or their longest word."""
+    natural = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    if width is None or sum(natural) + 2 * (len(columns) - 1) <= width:
+        return natural
+    floor = [max([len(c), 24 if any(" " in r[i] for r in cells) else natural[i]]
+                 + [max(map(len, r[i].split()), default=0) for r in cells]) for i, c in enumerate(columns)]
+    widths = list(natural)
+    excess = sum(widths) + 2 * (len(columns) - 1) - width
+    while excess > 0:
+        room = [(widths[i] - floor[i], i) for i in range(len(widths)) if widths[i] > floor[i]]
+        if not room:
+            break
+        _, i = max(room)
+        widths[i] -= 1
+        excess -= 1
+    return widths

@@ -1,0 +1,5 @@
+"""``python -m sensekg``: the command line, as the ``sensekg`` script runs it."""
+
+from sensekg.graph.cli import main
+
+main(prog_name="sensekg")
