@@ -274,8 +274,9 @@ def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | 
 @click.option("--writable", is_flag=True,
               help="Allow a SPARQL Update, applied to build/store (`sensekg build --force` restores it).")
 @click.option("--allow-service", is_flag=True, help="Allow federated queries (SERVICE), which fetch other servers.")
+@wide_option
 def sparql(graph_dir: Path, query_or_file: str, fmt: str, timeout: float, max_memory: float, writable: bool,
-           allow_service: bool) -> None:
+           allow_service: bool, wide: bool) -> None:
     """Run an ad-hoc SPARQL SELECT (text or a .rq file) on the built graph.
 
     The sk:, id:, rdfs:, skos:, prov: and other common prefixes are declared for you.
@@ -291,56 +292,17 @@ def sparql(graph_dir: Path, query_or_file: str, fmt: str, timeout: float, max_me
                              "pass --writable to apply it to the build's store")
         if not allow_service:
             refuse_service(text)
-        _update(graph_dir, text, timeout, max_memory)
+        import sensekg
+
+        before, after = sensekg.update(graph_dir, text, timeout=timeout, max_memory=max_memory)
+        click.echo(f"Updated {store_folder(graph_dir) / STORE}: {before} -> {after} quads. "
+                   "The TriG is unchanged; `sensekg build --force` restores the store.")
         return
     columns, rows = on_store(graph_dir, select, text, None, allow_service, timeout=timeout, max_memory=max_memory)
-    click.echo(render(columns, rows, fmt))
-
-
-def _apply_update(folder: Path, text: str) -> tuple[int, int]:
-    import pyoxigraph as ox
-
-    from .query import syntax_error, with_prefixes
-
-    store = ox.Store(str(folder / STORE))
-    before = len(store)
-    full = with_prefixes(text)
-    try:
-        store.update(full)
-    except SyntaxError as exc:
-        raise syntax_error(exc, full, text, "SPARQL Update") from None
-    except (OSError, RuntimeError) as exc:  # what Oxigraph raises for an update it cannot apply
-        raise InputError(f"the SPARQL Update failed: {exc}") from None
-    store.flush()
-    return before, len(store)
-
-
-def _update(graph_dir: Path, text: str, timeout: float, max_memory: float) -> None:
-    """Apply an update to the build's store, alone: a server or a build using the folder refuses it."""
-    from .buildio import folder_lock, forget_store_digests, in_use
-    from .isolate import isolated
-
-    folder = store_folder(graph_dir)
-    if not (folder / STORE).is_dir():
-        raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
-    with folder_lock(folder.absolute()) as locked:
-        if not locked:
-            raise in_use(folder)
-        forget_store_digests(folder)
-        before, after = isolated(_apply_update, folder, text, timeout=timeout, memory_gib=max_memory,
-                                 what="the update")
-    click.echo(f"Updated {folder / STORE}: {before} -> {after} quads. "
-               "The TriG is unchanged; `sensekg build --force` restores the store.")
+    click.echo(render(columns, rows, fmt, table_width(wide)))
 
 
 FORMATS = click.Choice(["table", "csv", "json", "md"])
-
-
-def _output(store, columns: list[str], rows: list[tuple], fmt: str, iris: bool) -> None:
-    from .query import render
-    from .runner import with_labels
-
-    click.echo(render(columns, rows if iris else with_labels(store, rows), fmt))
 
 
 @main.group()

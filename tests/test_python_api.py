@@ -24,8 +24,8 @@ def kg(built):
 
 def test_the_package_exports_a_small_typed_surface():
     assert set(sensekg.__all__) == {"Graph", "Results", "BuildOutcome", "SensekgError", "InputError", "open",
-                                    "build", "validate"}
-    for name in ("open", "build", "validate"):
+                                    "build", "validate", "update"}
+    for name in ("open", "build", "validate", "update"):
         function = getattr(sensekg, name)
         assert function.__doc__ and function.__annotations__, name
     for method in ("query", "sparql", "why", "search", "observations", "stats", "up_to_date"):
@@ -150,6 +150,18 @@ def test_build_refuses_a_folder_it_did_not_make(tmp_path):
     with pytest.raises(sensekg.SensekgError):
         sensekg.build(out=mine)
     assert (mine / "thesis.tex").read_text() == "mine"
+
+
+def test_update_changes_the_store_of_a_copy_and_says_how_many_quads(built, tmp_path):
+    import shutil
+
+    copy = tmp_path / "build"
+    shutil.copytree(built[1], copy)
+    before, after = sensekg.update(copy, "INSERT DATA { id:senseauto rdfs:comment 'mine' }")
+    assert after == before + 1
+    assert sensekg.open(copy).sparql("SELECT ?c WHERE { id:senseauto rdfs:comment ?c }").column("c") == ["mine"]
+    with pytest.raises(InputError, match="SPARQL Update"):
+        sensekg.update(copy, "INSERT DATA { <urn:a> <urn:b> }")
 
 
 def test_python_dash_m_runs_the_command_line(built):

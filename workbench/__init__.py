@@ -14,6 +14,7 @@ The command line is a thin layer on this module::
 
     sensekg.build(out="build")                       # read the reports, write the build
     sensekg.validate("build")                        # SHACL, with the fast engine
+    sensekg.update("build", "INSERT DATA { ... }")   # change the store (not the TriG)
 
 Every method returns :class:`Results`: rows that iterate as named tuples of Python values
 (labels in place of IRIs unless ``labels=False``, when an entity is shown as ``id:slug``, which
@@ -38,7 +39,7 @@ from rdflib.term import Node
 
 from sensekg.loaders.errors import InputError, SensekgError
 
-__all__ = ["Graph", "Results", "BuildOutcome", "SensekgError", "InputError", "open", "build", "validate"]
+__all__ = ["Graph", "Results", "BuildOutcome", "SensekgError", "InputError", "open", "build", "validate", "update"]
 
 DEFAULT_BUILD = Path("build")
 
@@ -314,7 +315,46 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
                          path=trig) from None
 
 
+def update(build_dir: str | Path, text: str, *, timeout: float | None = 10.0,
+           max_memory: float | None = 4.0) -> tuple[int, int]:
+    """Apply the SPARQL Update ``text`` to the build's store (not its TriG, which
+    ``sensekg build --force`` restores it from); the quad counts before and after. It runs alone
+    (a server or a build using the folder makes it fail with ``InUse``), in a child process
+    bounded like a query, and the store's recorded digests are dropped, since it no longer is
+    what the build wrote."""
+    from sensekg.graph.buildio import STORE, folder_lock, forget_store_digests, in_use, store_folder
+    from sensekg.graph.isolate import isolated
+
+    folder = store_folder(build_dir)
+    if not (folder / STORE).is_dir():
+        raise InputError("this build has no store to update; run `sensekg build --force`", path=folder / STORE)
+    with folder_lock(folder.absolute()) as locked:
+        if not locked:
+            raise in_use(folder)
+        forget_store_digests(folder)
+        return isolated(_apply_update, folder, text, timeout=timeout, memory_gib=max_memory, what="the update")
+
+
 # -- work done on a store (module-level, so a bounded child process can run it) ------------
+
+def _apply_update(folder: Path, text: str) -> tuple[int, int]:
+    import pyoxigraph as ox
+
+    from sensekg.graph.buildio import STORE
+    from sensekg.graph.query import syntax_error, with_prefixes
+
+    store = ox.Store(str(folder / STORE))
+    before = len(store)
+    full = with_prefixes(text)
+    try:
+        store.update(full)
+    except SyntaxError as exc:
+        raise syntax_error(exc, full, text, "SPARQL Update") from None
+    except (OSError, RuntimeError) as exc:  # what Oxigraph raises for an update it cannot apply
+        raise InputError(f"the SPARQL Update failed: {exc}") from None
+    store.flush()
+    return before, len(store)
+
 
 def _bounded(path: Path, work: Callable, args: tuple, timeout: float | None, max_memory: float | None,
              what: str) -> Any:
