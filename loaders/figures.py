@@ -54,6 +54,7 @@ UNITS: dict[str, tuple[str, Decimal]] = {
     "US$ million": ("USD", Decimal(10) ** 6),
     "%": ("percent", Decimal(1)),
     "thousand shares": ("shares", Decimal(1000)),
+    "million vehicles": ("vehicles", Decimal(10) ** 6),
     "RMB per share": ("RMB per share", Decimal(1)),
 }
 

@@ -163,3 +163,25 @@ def test_loss_per_share_is_in_rmb_not_thousands(store):
     value, unit, normalized, cites = figure(store, "basic-and-diluted-loss-per-share", "FY2024")
     assert (value, unit, normalized) == (Decimal("-0.13"), "RMB", Decimal("-0.13"))
     assert "annual-results-2024:497" in cites
+
+
+def test_counts_stated_only_in_prose_are_figures(built):
+    """Analysts could answer "how many AI-ethics standards had SenseTime helped formulate by the
+    end of 2024, and how do they split?" only from a quote; now it is three figures."""
+    import sensekg
+
+    kg = sensekg.open(built[1])
+    ethics = {row.measure: row.normalized_value for row in kg.observations(entity="SenseTime")
+              if row.measure.startswith("AI ethics-related standards formulated")}
+    # sustainability-report-2024:762: "34 AI ethics-related standards, including 13 international
+    # standards and 21 Chinese standards"
+    assert ethics == {"AI ethics-related standards formulated": 34,
+                      "AI ethics-related standards formulated: international": 13,
+                      "AI ethics-related standards formulated: Chinese": 21}
+    auto = {row.measure: (row.normalized_value, row.normalized_unit, row.bound)
+            for row in kg.observations(entity="SenseAuto")}
+    # annual-results-2024:111: "new vehicle deliveries exceeded 1.67 million vehicles ... with 42 new
+    # models; cumulative deployments reaching 3.6 million vehicles ... designated supplier for 41 models"
+    assert auto["New vehicle deliveries"] == (1670000, "vehicles", "lower")
+    assert auto["Cumulative deployments"] == (3600000, "vehicles", None)
+    assert auto["New models"][0] == 42 and auto["Designated supplier models"][0] == 41
