@@ -97,6 +97,15 @@ class Subgraph:
 HUB_FLOOR, HUB_FACTOR = 50, 10
 
 
+# A qualified fact as one edge between its two ends (?s, ?o), for the graphs of links between entities
+QUALIFIED_EDGES = """{ ?q a ?c ; ?p1 ?s ; ?p2 ?o . VALUES (?c ?p1 ?p2) {
+          (<%(sk)sCertification> <%(sk)sholder> <%(sk)sstandard>)
+          (<%(sk)sMembership> <%(sk)smember> <%(sk)sorganization>)
+          (<%(sk)sPartnership> <%(sk)spartner> <%(sk)sorganization>)
+          (<%(sk)sRole> <%(sk)sperson> <%(sk)sorganization>)
+          (<%(sk)sAward> <%(sk)sawardedTo> <%(sk)sawardedBy>) } }"""
+
+
 def entity_links(store: ox.Store) -> nx.Graph:
     """The links between entities as a picture draws them: an edge for each fact from one
     entity to another, one edge for each qualified fact (holder to standard, member to
@@ -107,13 +116,9 @@ def entity_links(store: ox.Store) -> nx.Graph:
       { VALUES ?p { %(linking)s } ?s ?p ?o . FILTER(isIRI(?o) && STRSTARTS(STR(?s), "%(id)s")
                           && STRSTARTS(STR(?o), "%(id)s") && !STRSTARTS(STR(?s), "%(id)sobs-")) }
       UNION
-      { ?q a ?c ; ?p1 ?s ; ?p2 ?o . VALUES (?c ?p1 ?p2) {
-          (<%(sk)sCertification> <%(sk)sholder> <%(sk)sstandard>)
-          (<%(sk)sMembership> <%(sk)smember> <%(sk)sorganization>)
-          (<%(sk)sPartnership> <%(sk)spartner> <%(sk)sorganization>)
-          (<%(sk)sRole> <%(sk)sperson> <%(sk)sorganization>)
-          (<%(sk)sAward> <%(sk)sawardedTo> <%(sk)sawardedBy>) } }
-    }""".replace("%(id)s", ID).replace("%(sk)s", SK).replace("%(linking)s", linking)
+      %(qualified)s
+    }""".replace("%(qualified)s", QUALIFIED_EDGES).replace("%(id)s", ID).replace("%(sk)s", SK) \
+        .replace("%(linking)s", linking)
     graph = nx.Graph()
     for row in store.query(query):
         if row["s"] != row["o"]:
@@ -453,13 +458,8 @@ def centrality(store: ox.Store, top: int = 10) -> dict[str, list[tuple[str, floa
       { ?s ?p ?o . FILTER(isIRI(?o) && STRSTARTS(STR(?s), "%(id)s") && STRSTARTS(STR(?o), "%(id)s")
                           && !STRSTARTS(STR(?s), "%(id)sobs-")) }
       UNION
-      { ?q a ?c ; ?p1 ?s ; ?p2 ?o . VALUES (?c ?p1 ?p2) {
-          (<%(sk)sCertification> <%(sk)sholder> <%(sk)sstandard>)
-          (<%(sk)sMembership> <%(sk)smember> <%(sk)sorganization>)
-          (<%(sk)sPartnership> <%(sk)spartner> <%(sk)sorganization>)
-          (<%(sk)sRole> <%(sk)sperson> <%(sk)sorganization>)
-          (<%(sk)sAward> <%(sk)sawardedTo> <%(sk)sawardedBy>) } }
-    }""".replace("%(id)s", ID).replace("%(sk)s", SK)
+      %(qualified)s
+    }""".replace("%(qualified)s", QUALIFIED_EDGES).replace("%(id)s", ID).replace("%(sk)s", SK)
     graph = nx.Graph()
     for row in store.query(query):
         graph.add_edge(row["s"].value, row["o"].value)
