@@ -247,6 +247,12 @@ def grounding_summary(result: BuildResult, shown: int = 8) -> list[str]:
             lines.append(f"    {where}  {_qname(str(fact.predicate))} of {getattr(fact.subject, 'id', fact.subject)}")
         if len(grounding.unstated) > shown:
             lines.append("    …")
+    if grounding.variants:
+        shown_variants = "; ".join(f"{getattr(f.subject, 'id', f.subject)} {str(f.object)!r}"
+                                   for f in grounding.variants[:shown])
+        lines.append(f"  aliases printed only inside a longer name, so not stated as names ({len(grounding.variants)}; "
+                     f"kept for matching, left out of the graph): {shown_variants}"
+                     + ("; …" if len(grounding.variants) > shown else ""))
     return lines
 
 

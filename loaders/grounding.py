@@ -193,6 +193,9 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
         return True
     if predicate in NAMING and names.key(fact.subject) in names.described:
         return True  # a described node's label is made from its facts, which are grounded one by one
+    if predicate == SKOS.altLabel:  # a short name is printed as one, not inside the full name
+        return names_on(_without_longer(line, fold(str(obj)), names.of.get(names.key(fact.subject)) or ()),
+                        (str(obj),))
     if predicate in NAMING:  # a label may add a qualifier to the printed name: "SenseAuto (ecosystem company)"
         return names_on(line, (_QUALIFIER.sub("", str(obj)),))
     if isinstance(obj, Ref | URIRef):
@@ -218,6 +221,15 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
     return len(text_parts_on(line, str(obj))) == len(text_parts(str(obj)))
 
 
+def _without_longer(line: str, name: str, names: Iterable[str]) -> str:
+    """The folded ``line`` with the node's longer names that hold ``name`` blanked out: "360" is
+    not printed as a name of 360 Group where the line says "360 Group", nor "Lingang AIDC" in
+    "Shanghai Lingang AIDC"."""
+    for longer in sorted((n for n in names if len(n) > len(name) and name in n), key=len, reverse=True):
+        line = line.replace(longer, " " * len(longer))
+    return line
+
+
 def _date_stated(line: str, value: str, report: str, names: Names) -> bool:
     """A date printed at its precision, or a report's own year as "during the Reporting Period"."""
     if value == names.years.get(report) and _REPORTING_PERIOD.search(line):
@@ -232,6 +244,9 @@ class Grounding:
     facts: list[Fact]
     counts: dict[str, list[int]]  # kind -> [citations that state their fact, citations], as built
     unstated: list[Fact]  # facts of rules that no cited line states, kept as read
+    # aliases no line prints as a name, only inside a longer one ("Chinese University of Hong Kong" in
+    # "The Chinese University of Hong Kong"): left out of the graph, kept in the registry for matching
+    variants: list[Fact] = field(default_factory=list)
 
     def rate(self, kind: str) -> float:
         stated, judged = self.counts.get(kind, [0, 0])
@@ -294,7 +309,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
             cache[number] = fold(corpus[report].lines[number - 1])
         return cache[number]
 
-    kept, unstated, failures = [], [], []
+    kept, unstated, failures, variants = [], [], [], []
     for fact in facts:
         for citation in fact.citations:  # a record's anchor first: a misplaced line is the likeliest slip
             if fact.record:
@@ -311,6 +326,10 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
                           or _headed(fact, corpus, names, line_of))
                 if headed:
                     fact = headed
+                elif fact.predicate == SKOS.altLabel and all(
+                        names_on(line_of(c.report, c.line), (str(fact.object),)) for c in fact.citations):
+                    variants.append(fact)  # printed only inside a longer name: a spelling to match, not a name
+                    continue
                 elif fact.record:
                     failures.append((fact, verdicts))
                     continue
@@ -327,7 +346,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         tally[1] += len(fact.citations)
         if (fact.subject, fact.predicate, fact.object) not in missed:
             tally[0] += len(fact.citations)
-    return Grounding(kept, counts, unstated)
+    return Grounding(kept, counts, unstated, variants)
 
 
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING

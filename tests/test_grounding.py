@@ -181,3 +181,19 @@ def test_a_classification_of_a_described_node_is_cited_where_the_node_is_stated(
     kept = {f.predicate: f for f in grounded([party, partner, kind], corpus, registry)}
     assert [c.line for c in kept[SK.relationKind].citations] == [480]
     assert [c.line for c in kept[RDF.type].citations] == [480]
+
+
+def test_a_short_name_is_stated_where_it_is_printed_alone_not_inside_the_full_name(corpus, registry):
+    from rdflib import SKOS
+
+    short = Fact(Ref("360-group"), SKOS.altLabel, Literal("360"), (cite(SR, 1068), cite(AR, 82)),
+                 "test record 360-group", record=True)
+    [kept] = ground([short], corpus, build_names([short], registry, corpus)).facts
+    # sustainability-report-2024:1068 prints only "360 Group"; annual-results-2024:82 prints "360" alone
+    assert [str(c) for c in kept.citations] == [f"{AR}:82"]
+    variant = Fact(Ref("the-chinese-university-of-hong-kong"), SKOS.altLabel,
+                   Literal("Chinese University of Hong Kong"), (cite(SR, 1157),), "test record", record=True)
+    found = ground([variant], corpus, build_names([variant], registry, corpus))
+    # sustainability-report-2024:1157 prints "The Chinese University of Hong Kong": a spelling to match,
+    # not a second name, so no fact, and no error
+    assert found.facts == [] and found.variants == [variant]
