@@ -85,46 +85,47 @@ SELECT ?o ?report ?line WHERE {
 }"""
 
 
-def _compact(iri: str) -> str:
-    """``id:slug`` or ``measure:slug``, as the other commands accept them; other IRIs whole."""
-    from sensekg.loaders.vocab import ID, MEASURE
-
-    for prefix, namespace in (("id", str(ID)), ("measure", str(MEASURE))):
-        if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace):]}"
-    return iri
-
-
-def observation_rows(store) -> list[dict[str, str]]:
-    """Every observation of the store as a row of strings (empty where the graph has no value),
-    with the report lines that state its value, sorted by subject, measure and period."""
+def observation_records(store) -> list[tuple[dict[str, str], dict[str, object]]]:
+    """Every observation of the store, sorted by subject, measure and period: as a row of
+    strings (empty where the graph has no value; ids as ``id:slug`` and ``measure:slug``, as the
+    other commands accept them), and as the pyoxigraph terms it was made from (``None`` where
+    unbound), with the report lines that state its value."""
     import pyoxigraph as ox
 
-    from sensekg.loaders.vocab import PREFIXES, REPORT
+    from sensekg.loaders.vocab import REPORT
 
-    prefixes = "".join(f"PREFIX {name}: <{iri}>\n" for name, iri in PREFIXES.items())
-    rows: dict[str, dict[str, str]] = {}
-    for solution in store.query(prefixes + _OBSERVATIONS):
+    from .query import show, with_prefixes
+    from .rdfio import from_ox
+
+    terms: dict[str, dict[str, object]] = {}
+    for solution in store.query(with_prefixes(_OBSERVATIONS)):
         node = solution["o"].value
-        if node in rows:  # a second label or value would be a SHACL violation; keep the first
-            continue
-        row = {"observation": _compact(node)}
-        for column in OBSERVATION_COLUMNS[1:-2]:
-            term = solution[column]
-            row[column] = "" if term is None else _compact(term.value) if isinstance(term, ox.NamedNode) \
-                else term.value
-        rows[node] = row
-    cited: dict[str, set[tuple[str, int]]] = {node: set() for node in rows}
-    for solution in store.query(prefixes + _VALUE_LINES):
+        if node not in terms:  # a second label or value would be a SHACL violation; keep the first
+            terms[node] = {"observation": solution["o"],
+                           **{column: solution[column] for column in OBSERVATION_COLUMNS[1:-2]}}
+    cited: dict[str, set[tuple[str, int]]] = {node: set() for node in terms}
+    for solution in store.query(with_prefixes(_VALUE_LINES)):
         cited[solution["o"].value].add((solution["report"].value.removeprefix(str(REPORT)),
                                         int(solution["line"].value)))
-    for node, row in rows.items():
+    records = []
+    for node, found in terms.items():
+        row = {column: "" if term is None else show(from_ox(term)) if isinstance(term, ox.NamedNode) else term.value
+               for column, term in found.items()}
         lines = sorted(cited[node])
         row["reports"] = " ".join(dict.fromkeys(report for report, _ in lines))
         row["lines"] = " ".join(f"{report}:{line}" for report, line in lines)
-    return sorted(rows.values(), key=lambda r: (r["subject"], r["measure"], r["period_end"] or r["instant"],
-                                                r["period_start"], r["period_label"], r["segment"],
-                                                r["baseline_period"], r["observation"]))
+        records.append((row, found))
+    return sorted(records, key=lambda record: _order(record[0]))
+
+
+def _order(row: dict[str, str]) -> tuple[str, ...]:
+    return (row["subject"], row["measure"], row["period_end"] or row["instant"], row["period_start"],
+            row["period_label"], row["segment"], row["baseline_period"], row["observation"])
+
+
+def observation_rows(store) -> list[dict[str, str]]:
+    """Every observation as a row of strings (see :func:`observation_records`)."""
+    return [row for row, _ in observation_records(store)]
 
 
 def observations_csv(rows: list[dict[str, str]]) -> bytes:

@@ -204,7 +204,7 @@ class Graph:
         closest matches. ``normalize`` (the default) shows each measure in one unit, money in
         millions, with the measure's sign convention (columns ``normalized_value`` and
         ``normalized_unit``); ``normalize=False`` shows each figure as printed. All the columns,
-        as ``sensekg export --observations`` writes them, are in :func:`sensekg.graph.export.observation_rows`."""
+        as ``sensekg export --observations`` writes them, are in :func:`sensekg.graph.export.observation_records`."""
         return Results(*self.run(_observations, measure, entity, report, normalize, labels))
 
     def queries(self) -> dict[str, str]:
@@ -427,44 +427,31 @@ OBSERVATION_COLUMNS = ["subject", "measure", "period", "period_start", "period_e
 
 def _observations(store, measure: str | None, entity: str | None, report: str | None, normalize: bool,
                   labels: bool):
-    from datetime import date as _date
-
-    from sensekg.graph.export import observation_rows
+    from sensekg.graph.export import observation_records
+    from sensekg.graph.rdfio import from_ox
     from sensekg.graph.runner import check_value
     from sensekg.graph.saved import Param
     from sensekg.graph.units import normalized
-    from sensekg.loaders.vocab import ID, MEASURE
 
     def wanted(name: str, value: str | None, kind: str) -> str | None:
         return None if value is None else str(check_value(store, Param(name, "", True, kind), value))
 
     measure_iri, entity_iri = wanted("measure", measure, "measure"), wanted("entity", entity, "entity")
-    report_id = wanted("report", report, "report")
-    report_id = report_id.rsplit("/", 1)[-1] if report_id else None
+    report_iri = wanted("report", report, "report")
+    report_id = report_iri.rsplit("/", 1)[-1] if report_iri else None
 
-    def iri(short: str) -> URIRef | None:
-        for prefix, namespace in (("id:", str(ID)), ("measure:", str(MEASURE))):
-            if short.startswith(prefix):
-                return URIRef(namespace + short[len(prefix):])
-        return URIRef(short) if short else None
-
-    def number(text: str) -> Literal | None:
-        return Literal(Decimal(text)) if text else None
-
-    def day(text: str) -> Literal | None:
-        return Literal(_date.fromisoformat(text)) if text else None
+    def term(found: dict, column: str):
+        return None if found[column] is None else from_ox(found[column])
 
     rows = []
-    for row in observation_rows(store):
-        if measure_iri and str(iri(row["measure"])) != measure_iri or entity_iri and \
-                str(iri(row["subject"])) != entity_iri or report_id and report_id not in row["reports"].split():
+    for row, found in observation_records(store):
+        if (measure_iri and found["measure"].value != measure_iri or entity_iri and found["subject"].value != entity_iri
+                or report_id and report_id not in row["reports"].split()):
             continue
-        rows.append((iri(row["subject"]), iri(row["measure"]), Literal(row["period_label"]), day(row["period_start"]),
-                     day(row["period_end"]), day(row["instant"]), iri(row["segment"]), number(row["value"]),
-                     Literal(row["unit"]) if row["unit"] else None, number(row["normalized_value"]),
-                     Literal(row["normalized_unit"]) if row["normalized_unit"] else None,
-                     Literal(row["bound"]) if row["bound"] else None, Literal(row["reports"]),
-                     Literal(row["lines"])))
+        rows.append((*(term(found, c) for c in ("subject", "measure", "period_label", "period_start", "period_end",
+                                                  "instant", "segment", "value", "unit", "normalized_value",
+                                                  "normalized_unit", "bound")),
+                     Literal(row["reports"]), Literal(row["lines"])))
     if measure_iri and entity_iri and not rows:
         raise InputError(f"{entity} has no observation of {measure}; `kg.observations(measure=...)` lists who has")
     columns = list(OBSERVATION_COLUMNS)
