@@ -28,8 +28,9 @@ PREFIX sk: <https://w3id.org/sensekg/ontology#>
 PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
 PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
 PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT ?e ?s ?p ?o ?report ?line WHERE {
+SELECT ?e ?s ?p ?o ?report ?line ?with WHERE {
   ?e a sk:Evidence ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?report ; sk:line ?line .
+  OPTIONAL { ?e sk:contextLine ?with }
   FILTER(?p != rdf:type)
 }"""
 
@@ -71,8 +72,13 @@ def main() -> None:
             print("  THE TABLE'S FIRST LINES:")
             for near in range(max(1, table.first_line - 2), min(table.first_line + 3, line - 2)):
                 print(f"   {near}: {document.line(near)[:300]}")
+        with_line = int(row["with"].value) if row["with"] is not None else None
+        if with_line is not None:  # the evidence cites two lines, read together
+            print(f"  CITED TOGETHER WITH LINE {with_line} (marked +>)")
+            if abs(with_line - line) > 2:
+                print(f"+> {with_line}: {document.line(with_line)[:400]}")
         for near in range(max(1, line - 2), min(len(document), line + 2) + 1):
-            mark = ">>" if near == line else "  "
+            mark = ">>" if near == line else "+>" if near == with_line else "  "
             print(f"{mark} {near}: {document.line(near)[:400]}")
         print()
 

@@ -1,7 +1,8 @@
 """Turning checked facts into an RDF dataset: the ontology graph, one named graph per report.
 
 A fact goes into the named graph of every report that states it, and each (fact, line)
-pair gets one evidence node there. Evidence IRIs hash report, line and the triple, so the
+pair gets one evidence node there; a line read with another (a heading over it, the line a name
+runs on to) names that line too, in ``sk:contextLine`` and ``sk:contextQuote``. Evidence IRIs hash report, line and the triple, so the
 same reports always give the same graph.
 """
 
@@ -93,6 +94,7 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     a, subject, predicate, obj = (terms[t] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))
     evidence_class, derived, line_of, quote_of, section_of = (
         terms[t] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
+    context_line_of, context_quote_of = terms[SK.contextLine], terms[SK.contextQuote]
     integer = ox.NamedNode(str(XSD.integer))
     in_data_set = terms[QB.dataSet]
     for fact in facts:
@@ -124,4 +126,9 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
                 ))
                 if found.section:
                     quads.add(ox.Quad(node, section_of, ox.Literal(found.section), graph))
+                if found.context_line is not None:  # the line it is read with: the heading, the name's other half
+                    quads.update((
+                        ox.Quad(node, context_line_of, ox.Literal(str(found.context_line), datatype=integer), graph),
+                        ox.Quad(node, context_quote_of, ox.Literal(found.context_quote), graph),
+                    ))
     return sorted(quads, key=str)

@@ -115,15 +115,18 @@ def evidence_by_line(store: ox.Store) -> tuple[set[tuple[str, int]], dict[tuple[
     prefix = str(REPORT)
     cited: set[tuple[str, int]] = set()
     values: dict[tuple[str, int], set[Decimal]] = {}
-    query = f"""SELECT ?r ?line ?p ?o WHERE {{
+    query = f"""SELECT ?r ?line ?with ?p ?o WHERE {{
         ?e <{PROV.wasDerivedFrom}> ?r ; <{SK.line}> ?line ;
-           <{RDF.predicate}> ?p ; <{RDF.object}> ?o }}"""
+           <{RDF.predicate}> ?p ; <{RDF.object}> ?o
+        OPTIONAL {{ ?e <{SK.contextLine}> ?with }} }}"""
     # a line that prints a figure rounded ("RMB1,835.2 million") states the observation's
     # normalised value, not its value as printed in a table ("1,835,246" thousand)
     value_iris = (str(SK.value), str(SK.normalizedValue))
     for solution in store.query(query):
         key = (solution["r"].value.removeprefix(prefix), int(solution["line"].value))
         cited.add(key)
+        if solution["with"] is not None:  # a heading or a name's other half, read with the line
+            cited.add((key[0], int(solution["with"].value)))
         if solution["p"].value in value_iris:
             values.setdefault(key, set()).add(Decimal(solution["o"].value))
     return cited, values

@@ -53,7 +53,7 @@ def canonical_nquads(quads: list[ox.Quad]) -> bytes:
 class Change:
     triple: ox.Triple
     graphs: list[str]
-    citations: list[tuple[str, int, str]] = field(default_factory=list)  # report, line, quote
+    citations: list[tuple[str, int, str, int]] = field(default_factory=list)  # report, line, quote, context line or 0
 
 
 @dataclass
@@ -75,16 +75,16 @@ class BuildDiff:
 
 _EVIDENCE = str(EVIDENCE)
 _SUBJECT, _PREDICATE, _OBJECT = RDF_NS + "subject", RDF_NS + "predicate", RDF_NS + "object"
-_REPORT, _LINE, _QUOTE = str(PROV.wasDerivedFrom), str(SK.line), str(SK.quote)
-_WANTED = frozenset({_SUBJECT, _PREDICATE, _OBJECT, _REPORT, _LINE, _QUOTE})
+_REPORT, _LINE, _QUOTE, _CONTEXT = str(PROV.wasDerivedFrom), str(SK.line), str(SK.quote), str(SK.contextLine)
+_WANTED = frozenset({_SUBJECT, _PREDICATE, _OBJECT, _REPORT, _LINE, _QUOTE, _CONTEXT})
 
 
 def _is_evidence(term) -> bool:
     return isinstance(term, ox.NamedNode) and term.value.startswith(_EVIDENCE)
 
 
-def _citations(quads: list[ox.Quad]) -> dict[ox.Triple, list[tuple[str, int, str]]]:
-    """For each fact triple, the (report, line, quote) of the evidence that states it."""
+def _citations(quads: list[ox.Quad]) -> dict[ox.Triple, list[tuple[str, int, str, int]]]:
+    """For each fact triple, the (report, line, quote, context line or 0) of the evidence that states it."""
     evidence: dict = defaultdict(dict)
     for q in quads:
         predicate = q.predicate.value
@@ -96,7 +96,8 @@ def _citations(quads: list[ox.Quad]) -> dict[ox.Triple, list[tuple[str, int, str
         try:
             triple = ox.Triple(props[_SUBJECT], props[_PREDICATE], props[_OBJECT])
             report = props[_REPORT].value.rsplit("/", 1)[-1]
-            cited[triple].add((report, int(props[_LINE].value), props.get(_QUOTE, empty).value))
+            context = int(props[_CONTEXT].value) if _CONTEXT in props else 0
+            cited[triple].add((report, int(props[_LINE].value), props.get(_QUOTE, empty).value, context))
         except (KeyError, ValueError):
             continue
     return {triple: sorted(found) for triple, found in cited.items()}
@@ -160,19 +161,24 @@ def readable(change: BuildDiff, quote_chars: int = 90) -> str:
             t = fact.triple
             out.append(f"{sign} {_show(t.subject, labels)}  {_show(t.predicate, labels)}  {_show(t.object, labels)}"
                        f"  [{', '.join(fact.graphs)}]")
-            for report, line, quote in fact.citations[:3]:
+            for report, line, quote, context in fact.citations[:3]:
                 short = quote if len(quote) <= quote_chars else quote[:quote_chars - 1] + "…"
-                out.append(f"    {report}:{line}  {short}")
+                out.append(f"    {_line(report, line, context)}  {short}")
             if len(fact.citations) > 3:
                 out.append(f"    … and {len(fact.citations) - 3} more line(s)")
     for sign, facts, labels, verb in (("-", change.removed_citations, change.old_labels, "no longer cited at"),
                                       ("+", change.added_citations, change.new_labels, "now also cited at")):
         for fact in facts:
             t = fact.triple
-            lines = ", ".join(f"{report}:{line}" for report, line, _ in fact.citations)
+            lines = ", ".join(_line(report, line, context) for report, line, _, context in fact.citations)
             out.append(f"{sign} {_show(t.subject, labels)}  {_show(t.predicate, labels)}  {_show(t.object, labels)}"
                        f"  {verb} {lines}")
     return "\n".join(out)
+
+
+def _line(report: str, line: int, context: int) -> str:
+    """``report:line``, and the line it is read with: ``report:289 with :288``."""
+    return f"{report}:{line}" + (f" with :{context}" if context else "")
 
 
 def rdf_patch(change: BuildDiff) -> str:

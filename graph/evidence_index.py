@@ -41,7 +41,8 @@ def write_index(quads: Iterable[ox.Quad], path: Path, line_text: Callable[[str, 
     evidence: dict[str, dict[str, object]] = defaultdict(dict)
     labels: dict[str, str] = {}
     wanted = {str(RDF.subject): "s", str(RDF.predicate): "p", str(RDF.object): "o",
-              str(PROV.wasDerivedFrom): "report", str(SK.line): "line", str(SK.quote): "quote"}
+              str(PROV.wasDerivedFrom): "report", str(SK.line): "line", str(SK.quote): "quote",
+              str(SK.contextLine): "with", str(SK.contextQuote): "context"}
     evidence_ns, label = str(EVIDENCE), str(RDFS.label)
     for quad in quads:
         subject, predicate = quad.subject.value, quad.predicate.value
@@ -57,12 +58,16 @@ def write_index(quads: Iterable[ox.Quad], path: Path, line_text: Callable[[str, 
     for node in evidence.values():
         if not {"s", "p", "o", "report", "line", "quote"} <= node.keys():
             continue
-        report, line = node["report"].value.rsplit("/", 1)[-1], node["line"].value
-        source = f"{report}:{line}"
-        if source not in passages:
-            passages[source] = line_text(report, int(line)) if line_text else node["quote"].value
-        if node["p"].value not in naming:
-            facts.add((source, _name(node["s"], labels), _name(node["p"], labels), _name(node["o"], labels)))
+        report = node["report"].value.rsplit("/", 1)[-1]
+        read = [(node["line"].value, node["quote"].value)]
+        if "with" in node and "context" in node:  # the line it is read with states the fact too
+            read.append((node["with"].value, node["context"].value))
+        for line, quote in read:
+            source = f"{report}:{line}"
+            if source not in passages:
+                passages[source] = line_text(report, int(line)) if line_text else quote
+            if node["p"].value not in naming:
+                facts.add((source, _name(node["s"], labels), _name(node["p"], labels), _name(node["o"], labels)))
     connection = sqlite3.connect(path)
     try:
         connection.executescript("""

@@ -26,8 +26,12 @@ SELECT ?subject ?predicate ?object ?source ?quote WHERE {
   VALUES ?node { %s }
   { ?e rdf:subject ?node } UNION { ?e rdf:object ?node }
   ?e rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object ;
-     prov:wasDerivedFrom ?r ; sk:line ?line ; sk:quote ?quote .
-  BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?source)
+     prov:wasDerivedFrom ?r ; sk:line ?line ; sk:quote ?own .
+  OPTIONAL { ?e sk:contextLine ?with ; sk:contextQuote ?context }
+  BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line), IF(BOUND(?with), CONCAT(" with :", STR(?with)), ""))
+       AS ?source)
+  BIND(IF(BOUND(?with), CONCAT(?own, IF(?with < ?line, "  ← read with :", "  → read with :"), STR(?with), " ", ?context),
+          ?own) AS ?quote)
 }"""
 
 DESCRIBING = """
@@ -70,7 +74,7 @@ def facts_around(store: ox.Store, entity: URIRef, depth: int = 1) -> tuple[list[
 
 
 def _line_key(source: Node) -> tuple[str, int]:
-    report, _, line = str(source).rpartition(":")
+    report, _, line = str(source).split(" with ")[0].rpartition(":")
     return report, int(line) if line.isdigit() else 0
 
 

@@ -66,8 +66,26 @@ def conflicts(facts: list[Fact]) -> list[Fact]:
     for (subject, predicate), group in groups.items():
         if len({str(f.object) for f in group}) < 2:
             continue
-        citations = tuple(dict.fromkeys(c for f in group for c in f.citations))
+        citations = _sides(group)
         values = " and ".join(sorted(str(f.object) for f in group))
         found.append(Fact(subject, SK.conflictOn, predicate, citations,
                           f"conflicting values ({values}) of {predicate.split('#')[-1]}: {group[0].origin}"))
     return found
+
+
+def _sides(group: list[Fact]) -> tuple:
+    """The citations of a conflict: where one report prints two of the values, one citation of
+    a line with each (the line of one value read with the line of another), so that the citation
+    shows the contradiction; every other line as it is."""
+    by_report: dict[str, dict[str, list]] = {}
+    for fact in group:
+        for citation in fact.citations:
+            by_report.setdefault(citation.report, {}).setdefault(str(fact.object), []).append(citation)
+    citations: dict = {}
+    for values in by_report.values():
+        if len(values) > 1:
+            first, second = (values[v][0] for v in sorted(values)[:2])
+            citations.setdefault(first.with_context(second), None)
+        else:
+            citations.update(dict.fromkeys(c for found in values.values() for c in found))
+    return tuple(citations)

@@ -35,6 +35,8 @@ class Evidence:
     line: int
     quote: str
     section: str
+    context_line: int | None = None  # a line read with this one (see Citation.context)
+    context_quote: str = ""
 
 
 def anchor_span(text: str, anchor: str) -> tuple[int, int] | None:
@@ -98,6 +100,7 @@ def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citat
     """
     facts = list(facts)
     spans: dict[tuple, list[tuple[int, int]]] = {}
+    contexts: dict[tuple, tuple[int, str]] = {}
     keys: dict[tuple[Fact, Citation], tuple] = {}
     for fact in facts:
         if not fact.citations:
@@ -106,13 +109,21 @@ def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citat
             key = (citation.report, citation.line, fact.subject, fact.predicate, fact.object)
             spans.setdefault(key, []).append(locate(corpus, citation, fact.origin))
             keys[(fact, citation)] = key
+            other = citation.context
+            if other is not None and key not in contexts:  # the line it is read with: quoted the same way
+                if other.report != citation.report:
+                    raise InputError(f"{fact.origin}: citation {citation} is read with a line of another "
+                                     f"report ({other}); a context line is in the cited line's report")
+                text = corpus[other.report].line(other.line)
+                contexts[key] = (other.line, passage(text, locate(corpus, other, fact.origin)))
     evidence = {}
     for key, found in spans.items():
         report, line = key[0], key[1]
         document = corpus[report]
         covering = (min(start for start, _ in found), max(end for _, end in found))
+        context_line, context_quote = contexts.get(key, (None, ""))
         evidence[key] = Evidence(report, line, passage(document.line(line), covering),
-                                 " > ".join(document.section(line)))
+                                 " > ".join(document.section(line)), context_line, context_quote)
     return {pair: evidence[key] for pair, key in keys.items()}
 
 

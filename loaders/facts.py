@@ -19,11 +19,26 @@ class Ref:
 
 @dataclass(frozen=True)
 class Citation:
-    """``report-id:line`` plus an anchor phrase that must occur on that line."""
+    """``report-id:line`` plus an anchor phrase that must occur on that line.
+
+    ``context``, when set, is a second line of the same report that the cited line is read with:
+    the heading that carries one end of the fact (the recipient over an honours list), the other
+    line of a record that names the other end, or the line a name runs on from or to. The two are
+    one citation, judged together, and one evidence node in the graph."""
 
     report: str
     line: int
     anchor: str
+    context: Citation | None = None
+
+    def with_context(self, other: Citation) -> Citation:
+        """This citation read together with ``other``, a line of the same report."""
+        return Citation(self.report, self.line, self.anchor, Citation(other.report, other.line, other.anchor))
+
+    @property
+    def lines(self) -> tuple[int, ...]:
+        """The line numbers this citation reads: its own, then its context's."""
+        return (self.line,) if self.context is None else (self.line, self.context.line)
 
     @classmethod
     def parse(cls, text: str) -> Citation:

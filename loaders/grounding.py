@@ -320,7 +320,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         stating = [i for i, v in enumerate(verdicts) if v.grounded]
         if len(stating) < len(verdicts):
             if stating:
-                fact = _keep(fact, stating)
+                fact = _worded(_keep(fact, stating), fact, corpus, line_of)
             else:
                 headed = (_paired(fact, verdicts, corpus) or _across_lines(fact, corpus, names, line_of)
                           or _headed(fact, corpus, names, line_of))
@@ -335,10 +335,10 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
                     continue
                 else:
                     unstated.append(fact)
-        kept.append(fact)
+        kept.append(_with_headings(fact, corpus, names, line_of))
     if failures:
         raise _failure(failures)
-    kept = _where_described(kept, names, corpus, line_of)
+    kept = _read_with_items(_where_described(kept, names, corpus, line_of), names, corpus, line_of)
     missed = {(fact.subject, fact.predicate, fact.object) for fact in unstated}
     counts: dict[str, list[int]] = {}
     for fact in kept:
@@ -350,6 +350,34 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
 
 
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING
+
+
+def _worded(fact: Fact, read: Fact, corpus: Corpus, line_of: Callable[[str, int], str]) -> Fact:
+    """A record's classification ("consolidated affiliated entity") cited at a line that names
+    the subject but not the words, read with the record's line in the same section that prints
+    them ("Our Consolidated Affiliated Entities:" over the list that goes on to name it)."""
+    if not (fact.record and fact.predicate in CLASSIFYING and isinstance(fact.object, Literal)):
+        return fact
+    printed = fold(str(fact.object)).split()
+    if not printed:
+        return fact
+    # the words as printed, singular or plural: "Our Consolidated Affiliated Entities"
+    pattern = re.compile(r"\b" + r"\s+".join(re.escape(w[:-1]) + "(?:y|ies)" if w.endswith("y") else re.escape(w) + "s?"
+                                            for w in printed) + r"\b")
+
+    def words(citation: Citation) -> bool:
+        return bool(pattern.search(line_of(citation.report, citation.line)))
+
+    citations = []
+    for citation in fact.citations:
+        if not words(citation):
+            section = corpus[citation.report].section(citation.line)[:1]
+            found = [other for other in read.citations if other.report == citation.report and other.line
+                     != citation.line and words(other) and corpus[other.report].section(other.line)[:1] == section]
+            if found:
+                citation = citation.with_context(found[0])
+        citations.append(citation)
+    return replace(fact, citations=tuple(citations))
 
 
 def _keep(fact: Fact, indexes: list[int]) -> Fact:
@@ -366,16 +394,16 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
     for its recipient when the report leaves it implicit, at the lines that print its name; and a
     fact whose object is a described node the report names somewhere (a segmentation scheme, by
     its list of segments) at the lines that print that name, where some do."""
-    lines: dict[str, set[Citation]] = {}
-    named: dict[str, set[Citation]] = {}
+    lines: dict[str, set[tuple[str, int]]] = {}
+    named: dict[str, set[tuple[str, int]]] = {}
     for fact in facts:
         key = names.key(fact.subject)
         if key in names.described and fact.predicate not in _ABOUT_THE_NODE:
-            lines.setdefault(key, set()).update(fact.citations)
+            lines.setdefault(key, set()).update((c.report, c.line) for c in fact.citations)
         if key in names.awards:
             for citation in fact.citations:
                 if any(_prints(label, citation, corpus, line_of) for label in names.labels.get(key, ())):
-                    named.setdefault(key, set()).add(citation)
+                    named.setdefault(key, set()).add((citation.report, citation.line))
     cut = []
     for fact in facts:
         key = names.key(fact.subject)
@@ -389,7 +417,7 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
         stated = named.get(key) if (key in named and (fact.predicate in _ABOUT_THE_NODE or implicit)) else \
             lines.get(key) if fact.predicate in _ABOUT_THE_NODE else None
         if stated:
-            keep = [i for i, citation in enumerate(fact.citations) if citation in stated]
+            keep = [i for i, citation in enumerate(fact.citations) if (citation.report, citation.line) in stated]
             if keep and len(keep) < len(fact.citations):
                 fact = _keep(fact, keep)
         if fact.predicate in _KINDS:  # "customer" where a line says so: "the customer's data processing center"
@@ -433,7 +461,10 @@ def _paired(fact: Fact, verdicts: list[Verdict], corpus: Corpus) -> Fact | None:
                     and other.object and not other.subject):
                 document = corpus[first.report]
                 if document.section(first.line)[:1] == document.section(second.line)[:1]:
-                    return replace(fact, citations=(first, second), origins=(fact.origins_of(i), fact.origins_of(j)))
+                    # cited at the later line, the item, read with the earlier, which heads it
+                    (a, early), (b, late) = sorted(((i, first), (j, second)), key=lambda pair: pair[1].line)
+                    return replace(fact, citations=(late.with_context(early),),
+                                   origins=(_joined(fact.origins_of(b), fact.origins_of(a)),))
     return None
 
 
@@ -450,10 +481,13 @@ def _across_lines(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[s
                 continue
             joined = f"{line_of(citation.report, first)} {line_of(citation.report, first + 1)}"
             if judge(fact, citation.report, joined, names).grounded:
-                pair = tuple(citation if n == citation.line and anchor_span(document.lines[n - 1], citation.anchor)
-                             else Citation(citation.report, n, _anchor(document.lines[n - 1]))
-                             for n in (first, first + 1))
-                return replace(fact, citations=pair, origins=(fact.origins_of(index),) * 2)
+                cited = citation.line
+                own = citation if anchor_span(document.lines[cited - 1], citation.anchor) else \
+                    Citation(citation.report, cited, _anchor(document.lines[cited - 1]))
+                other = first + 1 if first == cited else first  # the line the name runs on to, or from
+                text = document.lines[other - 1]
+                context = Citation(citation.report, other, _anchor(text, last=other < cited))
+                return replace(fact, citations=(own.with_context(context),), origins=(fact.origins_of(index),))
     return None
 
 
@@ -468,19 +502,143 @@ def _headed(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[str, in
         for number in heading_lines(document, citation.line):
             heading = judge(fact, citation.report, line_of(citation.report, number), names)
             if heading.grounded or (item.object and heading.subject) or (item.subject and heading.object):
-                citations.setdefault(Citation(citation.report, number, _anchor(document.lines[number - 1])), origin)
-                if not heading.grounded:
-                    citations.setdefault(citation, origin)
+                over = Citation(citation.report, number, _anchor(document.lines[number - 1]))
+                cited = over if heading.grounded else citation.with_context(over)
+                citations[cited] = _joined(citations.get(cited, ()), origin)
                 break
     if not citations:
         return None
     return replace(fact, citations=tuple(citations), origins=tuple(citations.values()))
 
 
-def _anchor(text: str) -> str:
-    """An anchor for a heading line: its first words, as printed."""
+def _with_headings(fact: Fact, corpus: Corpus, names: Names, line_of: Callable[[str, int], str]) -> Fact:
+    """A fact cited at an item and at a line heading it (a list's lead-in, a table's header row,
+    the sub-heading over an entry, the first line of an honours entry) cited once: at the item,
+    read with that heading, or at the heading, read with the item, where only the heading prints
+    the fact's object (an award's name over its issuer's line). The heading alone rarely states
+    the fact ("Industry Alliance" over the alliances joined, "Supplier" over the supplier rows), and
+    the item often leaves an end to it. Figures keep their lines: a table row is never the heading
+    of another."""
+    if len(fact.citations) < 2 or _figure(fact):
+        return fact
+    at = {(c.report, c.line): i for i, c in enumerate(fact.citations) if c.context is None}
+    read_with: dict[int, int] = {}
+    for i, item in enumerate(fact.citations):
+        if item.context is not None:
+            continue
+        document = corpus[item.report]
+        for number in heading_lines(document, item.line):
+            j = at.get((item.report, number))
+            if j is not None and number < item.line and not _data_row(document, number):
+                read_with[i] = j
+                break
+    if not read_with:
+        return fact
+    headings = set(read_with.values()) - set(read_with)
+    citations, origins = [], []
+    for i, citation in enumerate(fact.citations):
+        if i in headings:
+            continue
+        if i in read_with:
+            j = read_with[i]
+            heading = fact.citations[j]
+            if (_printed_ends(fact, line_of(heading.report, heading.line), names)
+                    > _printed_ends(fact, line_of(citation.report, citation.line), names)):
+                citation = heading.with_context(citation)
+            else:
+                citation = citation.with_context(heading)
+            origins.append(_joined(fact.origins_of(i), fact.origins_of(j)))
+        else:
+            origins.append(fact.origins_of(i))
+        citations.append(citation)
+    return replace(fact, citations=tuple(citations), origins=tuple(origins))
+
+
+def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
+                     line_of: Callable[[str, int], str]) -> list[Fact]:
+    """A described node's fact cited at a line heading one of the node's items, and not at the
+    item, cited at the item read with that heading: the partnership's "our" in a table's header row
+    is read with Supplier C's row, the lead-in "we have joined" with the alliance's line."""
+    items: dict[str, dict[tuple[str, int], Citation]] = {}
+    for fact in facts:
+        key = names.key(fact.subject)
+        if key in names.described and not _figure(fact):
+            for c in fact.citations:
+                items.setdefault(key, {}).setdefault((c.report, c.line), Citation(c.report, c.line, c.anchor))
+    headings: dict[tuple[str, int], tuple[int, ...]] = {}
+
+    def heads(report: str, line: int) -> tuple[int, ...]:
+        if (report, line) not in headings:
+            headings[report, line] = tuple(heading_lines(corpus[report], line))
+        return headings[report, line]
+
+    moved = []
+    for fact in facts:
+        key = names.key(fact.subject)
+        lines = items.get(key or "") if key in names.described and not _figure(fact) else None
+        if not lines:
+            moved.append(fact)
+            continue
+        cited = {(c.report, c.line) for c in fact.citations}
+        citations = []
+        for citation in fact.citations:
+            below = sorted(line for (report, line) in lines if report == citation.report and line > citation.line
+                           and not _heads_another(report, line, lines, heads)
+                           and (report, line) not in cited and citation.line in heads(report, line)
+                           and not _data_row(corpus[report], citation.line))
+            if citation.context is None and below:
+                item = lines[citation.report, below[0]]
+                if (_printed_ends(fact, line_of(citation.report, citation.line), names)
+                        > _printed_ends(fact, line_of(item.report, item.line), names)):
+                    citation = citation.with_context(item)
+                else:
+                    citation = item.with_context(citation)
+            citations.append(citation)
+        if citations != list(fact.citations):
+            fact = replace(fact, citations=tuple(citations))
+        moved.append(fact)
+    return moved
+
+
+def _heads_another(report: str, line: int, lines: Iterable[tuple[str, int]],
+                   heads: Callable[[str, int], tuple[int, ...]]) -> bool:
+    """Whether ``line`` heads another of a node's lines: a header row or lead-in, not an item."""
+    return any(r == report and other > line and line in heads(r, other) for r, other in lines)
+
+
+def _figure(fact: Fact) -> bool:
+    """Whether the fact is about an observation: a figure keeps the lines it was read at."""
+    return isinstance(fact.subject, Ref) and fact.subject.id.startswith("obs-")
+
+
+def _printed_ends(fact: Fact, line: str, names: Names) -> int:
+    """How many of the fact's ends the folded line prints by name or as written: 0, 1 or 2. The
+    judge passes a described node or a kind wherever it stands; this counts what a reader sees."""
+    def printed(node: object) -> bool:
+        if isinstance(node, Literal):
+            text = str(node)
+            return bool(text_parts(text)) and len(text_parts_on(line, text)) == len(text_parts(text))
+        key = names.key(node)
+        found = names.of.get(key or "") or tuple(fold(n) for n in names.labels.get(key or "", ()))
+        return bool(found) and names_on(line, found, folded=True)
+    return printed(fact.subject) + printed(fact.object)
+
+
+def _data_row(document: Document, number: int) -> bool:
+    """Whether line ``number`` is a table row with a figure or a year on it: data, not a header."""
+    return document.table_at(number) is not None and bool(re.search(r"\d", document.lines[number - 1]))
+
+
+def _anchor(text: str, last: bool = False) -> str:
+    """An anchor for a heading line: its first words as printed, or its last (a line a name
+    runs on from)."""
     words = text.split()
-    return " ".join(words[:6]) if words else text
+    return (" ".join(words[-6:] if last else words[:6])) if words else text
+
+
+def _joined(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    """Two citations' origins as one, each once, in order."""
+    return tuple(dict.fromkeys((*first, *second)))
 
 
 def _failure(failures: list[tuple[Fact, list[Verdict]]]) -> InputError:

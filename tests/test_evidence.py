@@ -24,6 +24,18 @@ def test_every_quote_is_on_its_cited_line(built, graph):
     assert checked > 500
 
 
+def test_every_context_quote_is_on_its_context_line(built, graph):
+    corpus = built[0].corpus
+    checked = 0
+    for evidence, line in graph.subject_objects(SK.contextLine):
+        report = str(graph.value(evidence, PROV.wasDerivedFrom))[len(REPORT):]
+        quote = str(graph.value(evidence, SK.contextQuote))
+        assert int(line) != int(graph.value(evidence, SK.line))
+        assert quote and quote in corpus[report].line(int(line)), (report, line, quote)
+        checked += 1
+    assert checked > 100
+
+
 def test_every_fact_outside_the_ontology_has_evidence_in_its_graph(built):
     by_graph: dict = {}
     for quad in built[0].quads:  # as rdflib terms, to compare with the vocabulary's

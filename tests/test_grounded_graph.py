@@ -13,13 +13,15 @@ SR, AR, IR, PR = "sustainability-report-2024", "annual-results-2024", "interim-r
 CITED = """
     SELECT ?object ?report ?line WHERE {
       ?e rdf:subject ?subject ; rdf:predicate ?predicate ; rdf:object ?object ;
-         prov:wasDerivedFrom ?graph ; sk:line ?line .
+         prov:wasDerivedFrom ?graph .
+      { ?e sk:line ?line } UNION { ?e sk:contextLine ?line }
       BIND(STRAFTER(STR(?graph), "/report/") AS ?report)
     }"""
 
 
 def cited(store, subject: str, predicate: str) -> set[tuple[str, str, int]]:
-    """(object, report, line) of every evidence node of ``subject predicate ?``."""
+    """(object, report, line) of every evidence node of ``subject predicate ?``, for the line it
+    cites and the line it is read with, if any."""
     from rdflib import URIRef
 
     found = rows(store, CITED, subject=URIRef(f"https://w3id.org/sensekg/id/{subject}"),
@@ -161,3 +163,42 @@ def test_a_segments_scheme_is_cited_where_the_report_lists_the_scheme(store):
 def test_a_relation_kind_is_cited_where_a_line_says_it(store):
     # 550 describes the railway; 555 deploys SenseFoundry on "the customer's data processing center"
     assert {line for _, _, line in cited(store, "p-beijing-shanghai-hsr-inspection", "relationKind")} == {555}
+
+
+READ_WITH = """
+    SELECT ?predicate ?line ?with WHERE {
+      ?e rdf:subject ?subject ; rdf:predicate ?predicate ; sk:line ?line ; prov:wasDerivedFrom ?graph .
+      OPTIONAL { ?e sk:contextLine ?with }
+      FILTER(STRAFTER(STR(?graph), "/report/") = ?report)
+    }"""
+
+
+def read_with(store, subject: str, report: str) -> set[tuple[str, int, int | None]]:
+    """(predicate, line, context line or None) of every evidence node about ``subject`` in ``report``."""
+    from rdflib import Literal, URIRef
+
+    found = rows(store, READ_WITH, subject=URIRef(f"https://w3id.org/sensekg/id/{subject}"), report=Literal(report))
+    return {(p.rsplit("#", 1)[-1], int(line), int(w) if w else None) for p, line, w in found}
+
+
+def test_two_lines_that_state_a_fact_only_together_are_one_citation(store):
+    # a name that runs on to the next line: "Zero-Carbon Research Institute" / "of the Beijing News"
+    assert ("label", 271, 272) in read_with(store, "zero-carbon-research-institute", SR)
+    # a table's header row ("Percentage of our total purchase") read with Supplier C's row: the
+    # header row alone is cited for none of the partnership's facts
+    supplier = read_with(store, "p-anon-prospectus-supplier-c", PR)
+    assert ("organization", 1678, 1674) in supplier
+    assert not {line for _, line, _ in supplier} & {1674}
+    # the lead-in "we have ... joined more than 90 industry alliances" read with the alliance's line
+    membership = read_with(store, "membership-sensetime-china-oss-promotion-union", SR)
+    assert ("type", 186, 183) in membership and ("member", 183, 186) in membership
+    assert all(w == 186 for _, line, w in membership if line == 183)  # never the lead-in alone
+    # a report that contradicts itself: the conflict is cited at one line of each date, together
+    conflict = read_with(store, "cert-senseauto-iso-sae-21434-engineering", SR)
+    assert {(line, w) for p, line, w in conflict if p == "conflictOn"} == {(811, 203)}
+    # the words "Consolidated Affiliated Entities" head the list that goes on to name Qianshi
+    assert ("controlKind", 1854, 1848) in read_with(store, "shanghai-sensetime-qianshi", PR)
+
+
+def test_qianshi_is_a_consolidated_affiliated_entity_not_stated_a_subsidiary(store):
+    assert cited(store, "shanghai-sensetime-qianshi", "subsidiaryOf") == set()

@@ -128,8 +128,9 @@ def test_a_heading_carries_an_end_the_item_leaves_out(corpus, registry):
     party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (cite(PR, row),), "test", record=True)
     side = fact("p-test", "organization", Ref("sensetime"), (PR, row))
     kept = grounded([party, side], corpus, registry)
-    (heading,) = kept[-1].citations
-    assert heading.line < row and "our" in corpus[PR].line(heading.line).lower().split()
+    (read,) = kept[-1].citations  # one citation: the row, read with the head that says "our"
+    heading = read.context
+    assert read.line == row and heading.line < row and "our" in corpus[PR].line(heading.line).lower().split()
     assert anchor_span(corpus[PR].line(heading.line), heading.anchor)  # the anchor check will find it
 
 
@@ -147,14 +148,16 @@ def test_a_name_that_runs_on_to_the_next_line_is_cited_at_both(corpus, registry)
     # "United Nations AI for" / "Good Global Summit": the issuer of the Best Inclusivity Impact Award
     issuer = fact("award-test", "awardedBy", Ref("ai-for-good-global-summit"), (SR, 288))
     kept = grounded([*award(), issuer], corpus, registry)
-    assert [c.line for c in kept[-1].citations] == [288, 289]
-    assert all(anchor_span(corpus[SR].line(c.line), c.anchor) for c in kept[-1].citations)
+    (read,) = kept[-1].citations  # one citation of two lines, judged together
+    assert read.lines == (288, 289)
+    assert all(anchor_span(corpus[SR].line(c.line), c.anchor) for c in (read, read.context))
 
 
 def test_a_records_two_lines_in_one_section_may_state_a_fact_together(corpus, registry):
     # "Generative AI: ..." heads the part of the interim report that "AI Infrastructure: SenseCore ..." is in
     segment = fact("sensecore", "segment", Ref("segment-2025-generative-ai"), (IR, 65), (IR, 71))
-    assert {c.line for c in grounded([segment], corpus, registry)[0].citations} == {65, 71}
+    (read,) = grounded([segment], corpus, registry)[0].citations  # the product's line, read with the segment's
+    assert read.lines == (71, 65)
     # a rule's fact is not paired: its lines are what it read, not a curator's choice
     with pytest.raises(InputError):
         grounded([fact("sensecore", "segment", Ref("segment-2025-generative-ai"), (IR, 65), (PR, 27))],

@@ -61,6 +61,14 @@ def test_why_shows_each_line_once_with_its_facts_and_follows_events(runner, buil
     assert far.output.count("    [2] ") > 5
 
 
+def test_why_cites_two_lines_that_state_a_fact_together_as_one_and_quotes_both(runner, built):
+    done = runner.invoke(main, ["why", "Zero-Carbon Research Institute of the Beijing News", "--graph", str(built[1])])
+    assert done.exit_code == 0, done.output
+    (line,) = [text for text in done.output.splitlines() if text.startswith("sustainability-report-2024:271 with :272")]
+    assert "Zero-Carbon Research Institute" in line and "read with :272 of the Beijing News" in line
+    assert "label  Zero-Carbon Research Institute of the Beijing News" in done.output
+
+
 def test_why_as_csv_has_one_row_per_fact_with_depth_and_origin(runner, built):
     done = runner.invoke(main, ["why", "Xinzhou Tower", "--format", "csv", "--origin", "--graph", str(built[1])])
     assert done.exit_code == 0, done.output
