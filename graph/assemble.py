@@ -2,8 +2,8 @@
 
 A fact goes into the named graph of every report that states it, and each (fact, line)
 pair gets one evidence node there; a line read with another (a heading over it, the line a name
-runs on to) names that line too, in ``sk:contextLine`` and ``sk:contextQuote``. Evidence IRIs hash report, line and the triple, so the
-same reports always give the same graph.
+runs on to) names that line too, in ``sk:contextLine`` and ``sk:contextQuote``. Evidence IRIs hash
+report, line and the triple, so the same reports always give the same graph.
 """
 
 from __future__ import annotations

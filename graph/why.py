@@ -30,7 +30,8 @@ SELECT ?subject ?predicate ?object ?source ?quote WHERE {
   OPTIONAL { ?e sk:contextLine ?with ; sk:contextQuote ?context }
   BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line), IF(BOUND(?with), CONCAT(" with :", STR(?with)), ""))
        AS ?source)
-  BIND(IF(BOUND(?with), CONCAT(?own, IF(?with < ?line, "  ← read with :", "  → read with :"), STR(?with), " ", ?context),
+  BIND(IF(BOUND(?with),
+          CONCAT(?own, IF(?with < ?line, "  ← read with :", "  → read with :"), STR(?with), " ", ?context),
           ?own) AS ?quote)
 }"""
 
