@@ -141,11 +141,12 @@ class MentionIndex:
         """The first line where ``name`` stands as whole words (any white space between words),
         and not as part of one of the ``longer`` names that hold it ("SenseCare" in "SenseCare
         Smart Hospital" names the product, not the company SenseCare), unless it stands nowhere
-        else ("SAE" only in "ISO/SAE 21434")."""
+        else ("SAE" only in "ISO/SAE 21434"), and then not as the head of a hyphenated name
+        ("SenseFoundry" in "SenseFoundry-VL" names another product)."""
         holders = tuple((other, tuple(_offsets(other, name))) for other in longer)
         position = self._find(name, holders)
         if position is None and holders:
-            position = self._find(name)
+            position = self._find(name, compound=False)
         return bisect.bisect_right(self.starts, position) if position is not None else None
 
     def _inside(self, start: int, holders: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
@@ -153,12 +154,14 @@ class MentionIndex:
         return any(self.text.startswith(other, start - offset)
                    for other, offsets in holders for offset in offsets if start >= offset)
 
-    def _find(self, name: str, holders: tuple[tuple[str, tuple[int, ...]], ...] = ()) -> int | None:
+    def _find(self, name: str, holders: tuple[tuple[str, tuple[int, ...]], ...] = (),
+              compound: bool = True) -> int | None:
         start = self.text.find(name)
         while start >= 0:  # fast path: the name as printed, checked for word boundaries
             end = start + len(name)
             if (not _is_word(self.text, start - 1) and not _is_word(self.text, end)
-                    and not self._inside(start, holders)):
+                    and not self._inside(start, holders)
+                    and (compound or not (self.text[end:end + 1] == "-" and _is_word(self.text, end + 1)))):
                 return start
             start = self.text.find(name, start + 1)
         words = name.split()

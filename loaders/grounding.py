@@ -265,18 +265,45 @@ def heading_lines(document: Document, number: int) -> list[int]:
         start = table.first_line
     else:
         start = number
-    marker = _marker(document.lines[number - 1].strip())
+    own = document.lines[number - 1]
+    marker, indent = _marker(own.strip()), _indent(own)
+    group = True  # still in the line's own run of items (no blank line passed)
     for back in range(start - 1, max(start - 40, 0), -1):
-        text = document.lines[back - 1].strip()
+        raw = document.lines[back - 1]
+        text = raw.strip()
         if not text:
+            group = False
             continue
         if not table and _marker(text) and not (marker == "bullet" and _marker(text) == "numbered"):
+            if marker and _indent(raw) < indent:  # the item this one is nested under: "- KITTI …" over "  - Champion …"
+                found.append(back)
+                indent = _indent(raw)
+            elif marker and not group and _heads_group(document, back):
+                found.append(back)  # "- Microsoft COCO", then a blank line, then its "- Champion …" items
+                group = True
             continue  # another item; but "2. SenseNova V6.5" heads the "- ..." items under it
         found.append(back)
         if len(text) > 120 or document.opens_section(back):  # a lead-in paragraph, or the section's heading: above
             break  # it, the lines belong to something else (the note on dividends above the one on PP&E)
     found += reversed(document.section_lines(number))
     return list(dict.fromkeys(line for line in found if line != number))
+
+
+def _indent(line: str) -> int:
+    """How far a line is indented: a nested list item's depth."""
+    return len(line) - len(line.lstrip())
+
+
+def _heads_group(document: Document, number: int) -> bool:
+    """Whether list item ``number`` stands alone above a blank line and a run of two or more items:
+    the title of the group ("- Microsoft Common Objects in Context (COCO)" over its champions)."""
+    lines = document.lines
+    if number >= len(lines) - 2 or lines[number].strip():  # lines[number] is the line after
+        return False
+    if number >= 2 and _marker(lines[number - 2].strip()):  # the line before is an item: one of a run
+        return False
+    following = lines[number + 1:number + 3]
+    return len(following) == 2 and all(_marker(text.strip()) for text in following)
 
 
 _REPORTING_PERIOD = re.compile(r"\breporting period\b")
@@ -335,7 +362,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
                     continue
                 else:
                     unstated.append(fact)
-        kept.append(_with_headings(fact, corpus, names, line_of))
+        kept.append(_restated_under(_with_headings(fact, corpus, names, line_of), corpus, line_of))
     if failures:
         raise _failure(failures)
     kept = _read_with_items(_where_described(kept, names, corpus, line_of), names, corpus, line_of)
@@ -376,6 +403,24 @@ def _worded(fact: Fact, read: Fact, corpus: Corpus, line_of: Callable[[str, int]
                      != citation.line and words(other) and corpus[other.report].section(other.line)[:1] == section]
             if found:
                 citation = citation.with_context(found[0])
+        citations.append(citation)
+    return replace(fact, citations=tuple(citations))
+
+
+def _restated_under(fact: Fact, corpus: Corpus, line_of: Callable[[str, int], str]) -> Fact:
+    """A figure's "restated" cited at its row read with the column head that says "(Restated)"."""
+    if fact.predicate != SK.restated:
+        return fact
+    citations = []
+    for citation in fact.citations:
+        if citation.context is None and "restated" not in line_of(citation.report, citation.line):
+            document = corpus[citation.report]
+            head = next((n for n in heading_lines(document, citation.line) if n < citation.line
+                         and "restated" in line_of(citation.report, n)), None)
+            if head is not None:
+                text = document.lines[head - 1]
+                start = text.casefold().find("restated")
+                citation = citation.with_context(Citation(citation.report, head, text[start:start + 8]))
         citations.append(citation)
     return replace(fact, citations=tuple(citations))
 
@@ -593,6 +638,12 @@ def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
                     citation = citation.with_context(item)
                 else:
                     citation = item.with_context(citation)
+            elif citation.context is None:  # an item read with the node's line heading it: the person
+                above = [line for line in heads(citation.report, citation.line)  # over the title that
+                         if (citation.report, line) in lines                    # runs on below the name
+                         and not _data_row(corpus[citation.report], line)]
+                if above and above[0] < citation.line:
+                    citation = citation.with_context(lines[citation.report, above[0]])
             citations.append(citation)
         if citations != list(fact.citations):
             fact = replace(fact, citations=tuple(citations))

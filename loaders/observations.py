@@ -145,8 +145,6 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
         dated.append((SK.periodEnd, Literal(period_.end.isoformat(), datatype=XSD.date)))
     if best.segment:
         pairs.append((SK.segment, Ref(best.segment)))
-    if any(r.restated for r in cluster):
-        pairs.append((SK.restated, Literal(True)))
     if best.bound:
         pairs.append((SK.bound, Literal(best.bound)))
     if best.baseline:
@@ -165,6 +163,8 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
     partial = [(SK.table, Literal(table), [r for r in cluster if r.table == table])
                for table in sorted({r.table for r in cluster if r.table})]
     partial.append((SK.unit, Literal(best.unit), [r for r in cluster if r.unit == best.unit]))
+    if any(r.restated for r in cluster):  # where it is printed under a "(Restated)" column head
+        partial.append((SK.restated, Literal(True), [r for r in cluster if r.restated]))
     facts = [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs]
     facts += [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated]
     for p, o, readings in partial:

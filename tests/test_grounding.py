@@ -200,3 +200,17 @@ def test_a_short_name_is_stated_where_it_is_printed_alone_not_inside_the_full_na
     # sustainability-report-2024:1157 prints "The Chinese University of Hong Kong": a spelling to match,
     # not a second name, so no fact, and no error
     assert found.facts == [] and found.variants == [variant]
+
+
+def test_the_lines_heading_a_list_item_include_its_parent_and_its_groups_title(corpus):
+    document = corpus[PR]
+    coco = next(n for n, text in document.numbered() if text.startswith("- Champion in Detection and Panoptic"))
+    title = next(n for n, text in document.numbered() if text.startswith("- Microsoft Common Objects in Context"))
+    assert heading_lines(document, coco)[0] == title  # a title, a blank line, then its items
+    nested = next(n for n, text in document.numbered() if text.startswith("    - Champion in Pedestrian"))
+    parent = next(n for n, text in document.numbered() if text.startswith("  - The KITTI Vision Benchmark"))
+    assert heading_lines(document, nested)[0] == parent  # the item it is indented under
+    # an item of a flat run is not the title of the next one
+    first, second = (n for n, text in document.numbered() if text.startswith("- Champion in Image Classification")
+                     or text.startswith("- Champion in Object Detection in 2018"))
+    assert first not in heading_lines(document, second)

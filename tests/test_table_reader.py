@@ -131,6 +131,15 @@ def test_ocr_ghost_labels_are_skipped_with_a_reason(extraction):
     assert not _at(readings, "interim-results-2025h1", 224)
 
 
+def test_a_row_the_conversion_printed_twice_is_skipped_as_an_echo(extraction):
+    # "6 months to 1 year | 382,770 38,519 12,341" two lines under the row that prints all of
+    # those figures and 272,711 too: which column 12,341 is in cannot be told, so it is not read
+    _, readings, skipped = extraction
+    assert not _at(readings, "interim-results-2025h1", 1045)
+    assert any(s.line == 1045 and s.reason.startswith("OCR echo of the row at line 1043")
+               for s in skipped if s.report == "interim-results-2025h1")
+
+
 def test_loss_per_share_is_in_rmb(extraction):
     _, readings, _ = extraction
     for report, line in (("annual-results-2024", 497), ("interim-results-2025h1", 519)):

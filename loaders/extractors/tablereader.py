@@ -575,7 +575,32 @@ def _joined_rows(layout: Layout) -> tuple[list[_Line], list[tuple[int, str]]]:
             continue
         lines.append(_Line(row, label, printed))
         index += 1
-    return lines, drops
+    return _without_echoes(lines, drops, layout), drops
+
+
+_NUMBER = re.compile(r"\d[\d,.]*")
+
+
+def _without_echoes(lines: list[_Line], drops: list[tuple[int, str]], layout: Layout) -> list[_Line]:
+    """The rows less those the conversion printed twice: a row whose label a row just above it
+    (within three lines, in the body or taken for the header) prints too, with every figure of
+    this row among that one's ("6 months to 1 year | 382,770 38,519 12,341" under "6 months to
+    1 year | 382,770 38,519 272,711 12,341"), is an echo of that row, and its figures sit in no
+    column anyone can tell."""
+    above = [(row.line, clean_label(_label_text(row, layout.label_cells)), row) for row in layout.header_rows]
+    kept: list[_Line] = []
+    for ln in lines:
+        figures = set(_NUMBER.findall(" ".join(ln.row.cells)))
+        earlier = above + [(k.row.line, k.label, k.row) for k in kept]
+        echoed = next((line for line, label, row in earlier if ln.label and label == ln.label
+                       and 0 < ln.row.line - line <= 3 and figures
+                       and figures <= set(_NUMBER.findall(" ".join(row.cells)))), None)
+        if echoed is not None:
+            drops.append((ln.row.line, f"OCR echo of the row at line {echoed}: the same label, and its figures "
+                                       "all printed there"))
+            continue
+        kept.append(ln)
+    return kept
 
 
 @dataclass
