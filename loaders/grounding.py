@@ -366,6 +366,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
     if failures:
         raise _failure(failures)
     kept = _read_with_items(_where_described(kept, names, corpus, line_of), names, corpus, line_of)
+    kept = _identified(kept, names, corpus, line_of)
     missed = {(fact.subject, fact.predicate, fact.object) for fact in unstated}
     counts: dict[str, list[int]] = {}
     for fact in kept:
@@ -447,7 +448,7 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
             lines.setdefault(key, set()).update((c.report, c.line) for c in fact.citations)
         if key in names.awards:
             for citation in fact.citations:
-                if any(_prints(label, citation, corpus, line_of) for label in names.labels.get(key, ())):
+                if any(_prints(name, citation, corpus, line_of) for name in _award_names(names, key)):
                     named.setdefault(key, set()).add((citation.report, citation.line))
     cut = []
     for fact in facts:
@@ -649,6 +650,104 @@ def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
             fact = replace(fact, citations=tuple(citations))
         moved.append(fact)
     return moved
+
+
+# The facts that say which thing a described node is: a role is its person's, a partnership its
+# partner's, a membership its organisation's, a certification its holder's.
+IDENTIFYING = frozenset(SK[name] for name in ("person", "partner", "holder"))
+_MEMBERSHIP_OF = SK.organization
+
+
+def _identified(facts: list[Fact], names: Names, corpus: Corpus,
+                line_of: Callable[[str, int], str]) -> list[Fact]:
+    """A described node's facts cited where the node is identified: where its line, or the line it
+    is read with, names the node's person, partner or holder (or prints an award's name). A line
+    that names none of them ("… executive Director, chief executive officer …" below the line
+    that names Dr. Xu Li) is read with the line heading it that does, or else dropped, where
+    another citation of the fact identifies the node. The judge lets a described node's facts
+    stand on any line: this is what a reader needs to tell which node the line is about."""
+    ends: dict[str, set[str]] = {}
+    for fact in facts:
+        key = names.key(fact.subject)
+        if key in names.described and isinstance(fact.object, Ref) and (
+                fact.predicate in IDENTIFYING or (fact.predicate == _MEMBERSHIP_OF and key.startswith("membership-"))):
+            ends.setdefault(key, set()).add(fact.object.id)
+    heads_of: dict[tuple[str, int], list[int]] = {}
+
+    def names_end(key: str, report: str, number: int) -> bool:
+        line = line_of(report, number)
+        if key in names.awards:
+            return any(_prints(name, Citation(report, number, ""), corpus, line_of) for name in _award_names(names, key))
+        for end in ends.get(key, ()):
+            if end == names.issuers.get(report) and _ISSUER_WORDS.search(line):
+                return True
+            if _named(line, names.of.get(end)) and names.of.get(end):
+                return True
+        return False
+
+    def identifies(key: str, citation: Citation) -> bool:
+        return any(names_end(key, citation.report, n) for n in citation.lines)
+
+    out = []
+    for fact in facts:
+        key = names.key(fact.subject)
+        if (key not in ends and key not in names.awards) or fact.predicate in IDENTIFYING \
+                or (fact.predicate in NAMING and key in names.awards) or _figure(fact):
+            out.append(fact)
+            continue
+        verdicts = [identifies(key, c) for c in fact.citations]
+        if all(verdicts):
+            out.append(fact)
+            continue
+        read: list[tuple[int, Citation, bool]] = []
+        for index, (citation, ok) in enumerate(zip(fact.citations, verdicts, strict=True)):
+            if not ok and citation.context is None:
+                where = (citation.report, citation.line)
+                if where not in heads_of:
+                    heads_of[where] = heading_lines(corpus[citation.report], citation.line)
+                over = next((n for n in heads_of[where] if n < citation.line
+                             and names_end(key, citation.report, n)), None)
+                if over is not None:
+                    document = corpus[citation.report]
+                    citation = citation.with_context(Citation(citation.report, over, _anchor(document.lines[over - 1])))
+                    ok = True
+            read.append((index, citation, ok))
+        if not any(ok for _, _, ok in read):  # no line identifies it: left as the judge found it
+            out.append(fact)
+            continue
+        kept_ = [(index, citation) for index, citation, ok in read if ok]
+        out.append(replace(fact, citations=tuple(c for _, c in kept_),
+                           origins=tuple(fact.origins_of(i) for i, _ in kept_)))
+    return [_under_competition(fact, names, corpus, line_of) for fact in out]
+
+
+def _award_names(names: Names, key: str) -> set[str]:
+    """An award's names as printed: its label, and for "Competition: item" the item, which a list
+    headed by the competition prints alone ("- Champion in Image Classification in 2017")."""
+    return {name for label in names.labels.get(key, ()) for name in (label, label.split(": ", 1)[-1])}
+
+
+def _under_competition(fact: Fact, names: Names, corpus: Corpus, line_of: Callable[[str, int], str]) -> Fact:
+    """An award's fact cited at an item that prints only its part after "Competition:", read with
+    the nearest line heading it that names the competition ("- Microsoft Common Objects in Context
+    (COCO)" over "- Champion in Image Classification in 2017")."""
+    key = names.key(fact.subject)
+    if key not in names.awards or _figure(fact):
+        return fact
+    competitions = {label.split(": ", 1)[0] for label in names.labels.get(key, ()) if ": " in label}
+    words = {w for c in competitions for w in re.findall(r"[a-z0-9]{3,}", fold(c))}
+    if not words:
+        return fact
+    citations = []
+    for citation in fact.citations:
+        if citation.context is None and not any(w in line_of(citation.report, citation.line).split() for w in words):
+            document = corpus[citation.report]
+            over = next((n for n in heading_lines(document, citation.line) if n < citation.line
+                         and words & set(re.findall(r"[a-z0-9]{3,}", line_of(citation.report, n)))), None)
+            if over is not None:
+                citation = citation.with_context(Citation(citation.report, over, _anchor(document.lines[over - 1])))
+        citations.append(citation)
+    return replace(fact, citations=tuple(citations))
 
 
 def _heads_another(report: str, line: int, lines: Iterable[tuple[str, int]],

@@ -225,3 +225,14 @@ def test_restated_is_cited_under_the_restated_column_head_and_only_there(store):
     payables = read_with(store, "obs-sensetime-long-term-payables-2023-12-31-b6befb2b", AR)
     restated = {(line, w) for p, line, w in payables if p == "restated"}
     assert restated == {(569, 560)}  # the balance sheet's row, read with "(Restated)"; not note 13(b)
+
+
+def test_a_described_nodes_fact_is_cited_where_the_node_is_identified(store):
+    # "… executive Director, chief executive officer …" under the line that names Dr. Xu Li
+    ceo = read_with(store, "role-xu-li-chief-executive-officer", IR)
+    assert ("roleName", 1176, 1174) in ceo and not any(line == 1176 and w is None for _, line, w in ceo)
+    # the lead-in "We also won the COCO challenge …" does not say which championship, or when
+    coco = read_with(store, "award-sensetime-coco-image-classification-2017", PR)
+    assert ("date", 1319, 1317) in coco and not any(line == 1310 for _, line, _ in coco)
+    # "two CE marks for five SenseCare modules" does not say which modules hold them
+    assert not any(line == 126 for _, line, _ in read_with(store, "cert-sensecare-lung-pro-ce", PR))
