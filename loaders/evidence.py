@@ -18,7 +18,7 @@ from .errors import InputError
 from .facts import Citation, Fact, Ref
 from .registry import Registry
 from .reports import Corpus, Document
-from .vocab import classes
+from .vocab import classes, kinds_of
 
 # A passage ends at a sentence end followed by a capital, quote, bracket or digit, or at a tag.
 # a tag is ``<[^<>]+>``, not ``<[^>]+>``: with a stray "<" the latter scanned on to the next ">"
@@ -137,16 +137,19 @@ class MentionIndex:
         for line in document.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
 
-    def first_line(self, name: str, longer: Iterable[str] = ()) -> int | None:
+    def first_line(self, name: str, longer: Iterable[str] = (), apart: Iterable[str] = ()) -> int | None:
         """The first line where ``name`` stands as whole words (any white space between words),
         and not as part of one of the ``longer`` names that hold it ("SenseCare" in "SenseCare
         Smart Hospital" names the product, not the company SenseCare), unless it stands nowhere
         else ("SAE" only in "ISO/SAE 21434"), and then not as the head of a hyphenated name
-        ("SenseFoundry" in "SenseFoundry-VL" names another product)."""
+        ("SenseFoundry" in "SenseFoundry-VL" names another product) nor inside one of the ``apart``
+        names, another organisation's ("Toyota" in "Toyota Technological Institute at Chicago" is
+        not the carmaker)."""
         holders = tuple((other, tuple(_offsets(other, name))) for other in longer)
         position = self._find(name, holders)
         if position is None and holders:
-            position = self._find(name, compound=False)
+            position = self._find(name, tuple((other, tuple(_offsets(other, name))) for other in apart),
+                                  compound=False)
         return bisect.bisect_right(self.starts, position) if position is not None else None
 
     def _inside(self, start: int, holders: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
@@ -208,6 +211,7 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
     facts: list[Fact] = []
     every_name = {name for entity in registry for name in entity.names}
     longer = {name: [other for other in every_name if name in other and other != name] for name in every_name}
+    organisations = {name for entity in registry if entity.type in kinds_of("Organization") for name in entity.names}
     for entity in registry:
         subject, origin = Ref(entity.id), f"registry entity {entity.id} ({entity.source})"
         unknown = set(entity.reports) - set(corpus.ids)
@@ -219,7 +223,8 @@ def registry_facts(registry: Registry, corpus: Corpus) -> list[Fact]:
             name_cites[name] = [
                 Citation(index.document.id, line, _on_line(index.document.line(line), name))
                 for index in searched
-                if (line := index.first_line(name, longer[name])) is not None
+                if (line := index.first_line(name, longer[name],
+                                             [o for o in longer[name] if o in organisations])) is not None
             ]
         for alias in entity.aliases:
             if not name_cites[alias]:

@@ -677,7 +677,8 @@ def _identified(facts: list[Fact], names: Names, corpus: Corpus,
     def names_end(key: str, report: str, number: int) -> bool:
         line = line_of(report, number)
         if key in names.awards:
-            return any(_prints(name, Citation(report, number, ""), corpus, line_of) for name in _award_names(names, key))
+            cited = Citation(report, number, "")
+            return any(_prints(name, cited, corpus, line_of) for name in _award_names(names, key))
         for end in ends.get(key, ()):
             if end == names.issuers.get(report) and _ISSUER_WORDS.search(line):
                 return True

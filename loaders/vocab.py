@@ -93,3 +93,11 @@ def classes() -> dict[str, URIRef]:
         for c in graph.subjects(RDF.type, OWL.Class)
         if isinstance(c, URIRef) and c.startswith(SK)
     }
+
+
+@cache
+def kinds_of(name: str) -> frozenset[str]:
+    """The ``sk:`` class ``name`` and every class below it, by local name."""
+    graph, top = ontology_graph(), SK[name]
+    return frozenset(local for local, iri in classes().items()
+                     if iri == top or top in graph.transitive_objects(iri, RDFS.subClassOf))

@@ -236,3 +236,16 @@ def test_a_described_nodes_fact_is_cited_where_the_node_is_identified(store):
     assert ("date", 1319, 1317) in coco and not any(line == 1310 for _, line, _ in coco)
     # "two CE marks for five SenseCare modules" does not say which modules hold them
     assert not any(line == 126 for _, line, _ in read_with(store, "cert-sensecare-lung-pro-ce", PR))
+
+
+def test_a_name_inside_another_organisations_name_is_not_a_mention(store):
+    # the prospectus prints "Toyota" only in "Toyota Technological Institute at Chicago"
+    assert not read_with(store, "toyota", PR)
+    assert read_with(store, "toyota-technological-institute-at-chicago", PR)
+
+
+def test_the_five_largest_tables_totals_are_named_for_what_they_total(store):
+    found = rows(store, """SELECT ?value WHERE { ?o sk:measure measure:five-largest-suppliers-purchases ;
+                                                   sk:periodLabel "FY2020" ; sk:value ?value }""")
+    assert found == [("574.9",)]
+    assert not rows(store, "SELECT ?m WHERE { ?m rdfs:label ?l FILTER(STRSTARTS(?l, 'SUPPLIERS:')) }")
