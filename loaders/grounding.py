@@ -606,11 +606,15 @@ def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
     item, cited at the item read with that heading: the partnership's "our" in a table's header row
     is read with Supplier C's row, the lead-in "we have joined" with the alliance's line."""
     items: dict[str, dict[tuple[str, int], Citation]] = {}
+    runs_on: dict[tuple[str, str, int], Citation] = {}  # a line where the node's name runs on, and where to
     for fact in facts:
         key = names.key(fact.subject)
         if key in names.described and not _figure(fact):
             for c in fact.citations:
                 items.setdefault(key, {}).setdefault((c.report, c.line), Citation(c.report, c.line, c.anchor))
+                if fact.predicate in NAMING and c.context is not None and abs(c.context.line - c.line) <= 2:
+                    runs_on.setdefault((key, c.report, c.line), c.context)  # and the other way round
+                    runs_on.setdefault((key, c.report, c.context.line), Citation(c.report, c.line, c.anchor))
     headings: dict[tuple[str, int], tuple[int, ...]] = {}
 
     def heads(report: str, line: int) -> tuple[int, ...]:
@@ -628,6 +632,11 @@ def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
         cited = {(c.report, c.line) for c in fact.citations}
         citations = []
         for citation in fact.citations:
+            name_rest = runs_on.get((key, citation.report, citation.line))
+            if citation.context is None and name_rest is not None and fact.predicate not in NAMING:
+                # "2024 Best Digital Intelligence" / "Employer in China": read with the rest of the name
+                citations.append(citation.with_context(name_rest))
+                continue
             below = sorted(line for (report, line) in lines if report == citation.report and line > citation.line
                            and not _heads_another(report, line, lines, heads)
                            and (report, line) not in cited and citation.line in heads(report, line)

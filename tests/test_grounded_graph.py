@@ -249,3 +249,10 @@ def test_the_five_largest_tables_totals_are_named_for_what_they_total(store):
                                                    sk:periodLabel "FY2020" ; sk:value ?value }""")
     assert found == [("574.9",)]
     assert not rows(store, "SELECT ?m WHERE { ?m rdfs:label ?l FILTER(STRSTARTS(?l, 'SUPPLIERS:')) }")
+
+
+def test_an_awards_fact_is_read_with_the_rest_of_its_wrapped_name(store):
+    # "2024 Best Digital Intelligence" / "Employer in China" / "Forbes China": the date is read with
+    # the rest of the name, not with the issuer's line
+    award = read_with(store, "award-sensetime-best-digital-intelligence-employer-2024", SR)
+    assert ("date", 276, 277) in award and ("label", 277, 276) in award
