@@ -347,7 +347,7 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         stating = [i for i, v in enumerate(verdicts) if v.grounded]
         if len(stating) < len(verdicts):
             if stating:
-                fact = _worded(_keep(fact, stating), fact, corpus, line_of)
+                fact = _each_report(fact, stating, verdicts, corpus, names, line_of)
             else:
                 headed = (_paired(fact, verdicts, corpus) or _across_lines(fact, corpus, names, line_of)
                           or _headed(fact, corpus, names, line_of))
@@ -378,6 +378,29 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
 
 
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING
+
+
+def _each_report(fact: Fact, stating: list[int], verdicts: list[Verdict], corpus: Corpus, names: Names,
+                 line_of: Callable[[str, int], str]) -> Fact:
+    """The fact cited at the lines that state it; and in a report none of whose cited lines states
+    it alone, at the lines that do together (a row read with the period row over its block), so
+    that one report's stating line does not take the fact out of another report's graph."""
+    parts = [_worded(_keep(fact, stating), fact, corpus, line_of)]
+    stated = {fact.citations[i].report for i in stating}
+    for report in dict.fromkeys(c.report for c in fact.citations):
+        if report in stated:
+            continue
+        indexes = [i for i, c in enumerate(fact.citations) if c.report == report]
+        part = _keep(fact, indexes)
+        found = (_paired(part, [verdicts[i] for i in indexes], corpus) or _across_lines(part, corpus, names, line_of)
+                 or _headed(part, corpus, names, line_of))
+        if found:
+            parts.append(found)
+    if len(parts) == 1:
+        return parts[0]
+    citations = [c for part in parts for c in part.citations]
+    origins = [part.origins_of(i) for part in parts for i in range(len(part.citations))]
+    return replace(fact, citations=tuple(citations), origins=tuple(origins))
 
 
 def _worded(fact: Fact, read: Fact, corpus: Corpus, line_of: Callable[[str, int], str]) -> Fact:

@@ -256,3 +256,21 @@ def test_an_awards_fact_is_read_with_the_rest_of_its_wrapped_name(store):
     # the rest of the name, not with the issuer's line
     award = read_with(store, "award-sensetime-best-digital-intelligence-employer-2024", SR)
     assert ("date", 276, 277) in award and ("label", 277, 276) in award
+
+
+def test_a_rows_period_is_cited_at_its_blocks_period_row_read_with_the_paragraph(store):
+    # Supplier J's 2020 share: dated by the "2020" row over its block, with the paragraph above the
+    # table that says these are the years ended December 31
+    dated = {(p, line, w) for p, line, w in read_with(
+        store, "obs-sensetime-supplier-j-percentage-of-our-total-purchase-fy2020-2a3ba38c", PR)
+        if p in ("periodStart", "periodEnd", "periodLabel")}
+    assert {(p, 1689, 1672) for p in ("periodStart", "periodEnd", "periodLabel")} <= dated
+    assert not any(line == 1672 for _, line, _ in dated)  # not the paragraph alone
+
+
+def test_a_report_whose_lines_state_a_fact_only_with_a_heading_keeps_it(store):
+    # the interim report's row prints no date; the period row over it does (with OCR ghosts)
+    found = rows(store, """SELECT ?line WHERE { GRAPH report:interim-results-2025h1 {
+        ?e rdf:subject id:obs-sensetime-accumulated-depreciation-2024-12-31-70766aab ;
+           rdf:predicate sk:instant ; sk:line ?line } }""")
+    assert found

@@ -665,6 +665,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
     readings: list[Reading] = []
     skipped = [Skipped(name, document.id, line, reason) for line, reason in drops]
     section, section_rows, row_when, parent = "", 0, None, ""
+    row_when_line: int | None = None  # the line of the period row that dates the rows under it
     kpi = layout.label_cells == (0, 1)
     kpi_parent, kpi_group = "", ""
     statement = bool(re.search(r"statement|balance sheet", heading, re.I))
@@ -707,7 +708,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
         unreadable = [x for x in figures if x.strip() not in NIL and re.search(r"\d", x)
                       and not re.search(r"[A-Za-z]{3}", x) and not is_figure(x)]  # words head, not figure
         if when and unreadable:  # "At 31 December 2024 | 1.7.4.004 | ##0.0#0 | 1.461.210 …": a period
-            row_when = when      # row whose cells hold OCR ghosts, a dotted one among them
+            row_when, row_when_line = when, row.line  # row whose cells hold OCR ghosts, a dotted one among them
             skipped.append(Skipped(name, document.id, row.line,
                                    f"OCR ghosts on a period row: {unreadable[0][:40]!r}"))
             continue
@@ -716,7 +717,7 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
                 skipped.append(Skipped(name, document.id, row.line, f"not one figure: {unreadable[0][:40]!r}"))
                 continue
             if when:
-                row_when = when
+                row_when, row_when_line = when, row.line
             elif label:
                 section, section_rows = label if not ln.printed.rstrip().endswith(":") else label + ":", 0
                 parent = label
@@ -778,14 +779,17 @@ def read_generic(document: Document, table: Table, registry: Registry, subject: 
         share_name = (heading or "total") if (measure_name == heading or segment) \
             else f"{heading or 'total'}: {label or measure_name}"
         readings += _row_readings(document, layout, ln, measure_name, segment, subject, name, data,
-                                  when or row_when or movement_period(row.line), skipped, share_name)
+                                  when or row_when or movement_period(row.line), skipped, share_name,
+                                  row_when_line if not when and row_when else None)
         if ln.repair:
             skipped.append(Skipped(name, document.id, row.line, f"repaired: {ln.repair}"))
     return TableRead(readings, skipped, heading or section_of(document, table))
 
 
 def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, name, data, when,
-                  skipped, share_name) -> list[Reading]:
+                  skipped, share_name, when_line: int | None = None) -> list[Reading]:
+    """The readings of one row; ``when_line`` is the period row over its block ("2020" over the
+    suppliers of 2020), which dates it and is cited for its period, read with the column's."""
     row = ln.row
     raw = document.line(row.line)
     marker_unit = row_unit_marker(_label_text(row, layout.label_cells)) or row_unit_marker(ln.printed)
@@ -859,6 +863,11 @@ def _row_readings(document, layout, ln: _Line, measure_name, segment, subject, n
         period_cites = ()
         if col.year_line and col.year_anchor and col.year_anchor in document.line(col.year_line):
             period_cites = (Citation(document.id, col.year_line, col.year_anchor),)
+        block = clean_text(document.line(when_line)).strip() if when_line else ""
+        if block and block in document.line(when_line):
+            dated = Citation(document.id, when_line, block)
+            period_cites = tuple(dated.with_context(c) if c.line != when_line else dated
+                                 for c in period_cites) or (dated,)
         label_anchor = anchor_in(raw, ln.printed.split(" ")[0], ln.printed.split(" ")[0]) if ln.printed else None
         measure = change_measure(measure_for(measure_name, data), data) if template == "{row}, year-over-year change" \
             else measure_for(measure_label, data)
