@@ -751,7 +751,36 @@ def _identified(facts: list[Fact], names: Names, corpus: Corpus,
         kept_ = [(index, citation) for index, citation, ok in read if ok]
         out.append(replace(fact, citations=tuple(c for _, c in kept_),
                            origins=tuple(fact.origins_of(i) for i, _ in kept_)))
-    return [_under_competition(fact, names, corpus, line_of) for fact in out]
+    titles: dict[str, set[str]] = {}
+    for fact in out:
+        if fact.predicate == SK.roleName and isinstance(fact.object, Literal):
+            titles.setdefault(names.key(fact.subject) or "", set()).add(str(fact.object))
+    return [_with_title(_under_competition(fact, names, corpus, line_of), titles, names, corpus, line_of)
+            for fact in out]
+
+
+def _with_title(fact: Fact, titles: dict[str, set[str]], names: Names, corpus: Corpus,
+                line_of: Callable[[str, int], str]) -> Fact:
+    """A role's fact cited at a line that names the person but breaks off the title, read with
+    the line the title runs on to, past a blank line ("… co-founder, executive" / "Director,
+    chief scientist …")."""
+    wanted = titles.get(names.key(fact.subject) or "")
+    if not wanted or fact.predicate == SK.roleName:
+        return fact
+    citations = []
+    for citation in fact.citations:
+        line = line_of(citation.report, citation.line)
+        if citation.context is None and not any(len(text_parts_on(line, t)) == len(text_parts(t)) for t in wanted):
+            document = corpus[citation.report]
+            following = next((n for n in range(citation.line + 1, min(citation.line + 3, len(document)) + 1)
+                              if document.lines[n - 1].strip()), None)
+            if following is not None and any(
+                    len(text_parts_on(f"{line} {line_of(citation.report, following)}", t)) == len(text_parts(t))
+                    for t in wanted):
+                citation = citation.with_context(Citation(citation.report, following,
+                                                          _anchor(document.lines[following - 1])))
+        citations.append(citation)
+    return replace(fact, citations=tuple(citations))
 
 
 def _award_names(names: Names, key: str) -> set[str]:

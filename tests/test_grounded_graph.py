@@ -274,3 +274,9 @@ def test_a_report_whose_lines_state_a_fact_only_with_a_heading_keeps_it(store):
         ?e rdf:subject id:obs-sensetime-accumulated-depreciation-2024-12-31-70766aab ;
            rdf:predicate sk:instant ; sk:line ?line } }""")
     assert found
+
+
+def test_a_roles_person_is_read_with_the_line_its_title_runs_on_to(store):
+    # "… the Company's co-founder, executive" / (blank) / "Director, chief scientist …"
+    role = read_with(store, "role-wang-xiaogang-executive-director", IR)
+    assert ("person", 1170, 1172) in role
