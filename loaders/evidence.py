@@ -16,6 +16,7 @@ from rdflib.namespace import SKOS
 
 from .errors import InputError
 from .facts import Citation, Fact, Ref
+from .printed import word_char
 from .registry import Registry
 from .reports import Corpus, Document
 from .vocab import classes, kinds_of
@@ -187,7 +188,7 @@ def _offsets(text: str, part: str) -> list[int]:
 
 
 def _is_word(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+    return 0 <= index < len(text) and word_char(text[index])
 
 
 def _on_line(text: str, name: str) -> str:

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from .printed import word_char
 from .registry import Registry, name_key
 from .reportdata import Dismissal
 from .reports import Document
@@ -167,7 +168,7 @@ class NameFinder:
 
 
 def _word_at(text: str, index: int) -> bool:
-    return 0 <= index < len(text) and (text[index].isalnum() or text[index] == "_")
+    return 0 <= index < len(text) and word_char(text[index])
 
 
 def _entity_of(registry: Registry, name: str, report: str) -> str | None:

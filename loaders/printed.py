@@ -52,6 +52,15 @@ def names_on(line: str, names: Iterable[str], folded: bool = False) -> bool:
     return False
 
 
+_FOOTNOTE_MARKS = frozenset("¹²³⁴⁵⁶⁷⁸⁹⁰")
+
+
+def word_char(char: str) -> bool:
+    """Whether ``char`` continues a word: a letter, digit or "_", not a footnote mark glued to a
+    name ("Frost & Sullivan¹")."""
+    return (char.isalnum() and char not in _FOOTNOTE_MARKS) or char == "_"
+
+
 def _whole_words(line: str, key: str) -> bool:
     """Whether ``key`` stands on ``line`` as whole words, allowing a plural "s"."""
     if key:
@@ -60,7 +69,7 @@ def _whole_words(line: str, key: str) -> bool:
             end = start + len(key)
             if end < len(line) and line[end] == "s" and key[-1].isalpha():
                 end += 1
-            if (start == 0 or not line[start - 1].isalnum()) and (end == len(line) or not line[end].isalnum()
+            if (start == 0 or not line[start - 1].isalnum()) and (end == len(line) or not word_char(line[end])
                                                                   or not key[-1].isalnum()):
                 return True
             start = line.find(key, start + 1)

@@ -280,3 +280,17 @@ def test_a_roles_person_is_read_with_the_line_its_title_runs_on_to(store):
     # "… the Company's co-founder, executive" / (blank) / "Director, chief scientist …"
     role = read_with(store, "role-wang-xiaogang-executive-director", IR)
     assert ("person", 1170, 1172) in role
+
+
+def test_a_footnote_mark_glued_to_a_name_does_not_hide_it(store):
+    # interim-results-2025h1:91 prints "Frost & Sullivan¹": the ranking's issuers are both named there
+    found = rows(store, """SELECT ?by WHERE { id:award-sensecore-idc-frost-sullivan-top3-2025 sk:awardedBy ?by ;
+                                              sk:awardedTo id:sensecore }""")
+    assert {by.rsplit("/", 1)[-1] for (by,) in found} == {"idc", "frost-sullivan"}
+    assert not rows(store, """SELECT ?alt WHERE { id:frost-sullivan skos:altLabel ?alt FILTER(CONTAINS(?alt, "¹")) }""")
+
+
+def test_the_domestic_chip_makers_are_suppliers_cited_where_the_report_names_them(store):
+    for maker in ("hygon", "metax", "biren", "cambricon-technologies"):
+        partnership = {p: line for p, line, _ in read_with(store, f"p-{maker.split('-')[0]}-domestic-chips", AR)}
+        assert partnership.get("partner") == 63 and partnership.get("relationKind") == 63, maker
