@@ -12,6 +12,21 @@ line states a fact alone, two lines may together: a name that runs on to the nex
 list's heading that carries one end (the recipient heading an honours page, the model heading a
 list of its benchmark results) with the item that carries the other. Those lines are found by
 rule (:func:`heading_lines`), so a record cites the line it read and the build finds the rest.
+
+Two lines that state a fact together are one citation (``Citation.context``, ``sk:contextLine``
+in the graph), never two citations each judged alone. After the judging, in order:
+
+- :func:`_with_headings`: a heading cited beside its item becomes the item read with it;
+- :func:`_where_described`, :func:`_read_with_items`: a described node's facts are cited where
+  its own facts are, a fact cited only at a heading of the node's item moves to the item, and a
+  fact at a line where the node's name runs on is read with the rest of the name;
+- :func:`_identified`: a described node's fact is cited where the node is identified (its person,
+  partner or holder, an award's name), read with the heading that identifies it, or dropped where
+  another citation does; an award's "Competition: item" and a role's title that runs on past a
+  blank line are read with the line that completes them.
+
+The judge (:func:`judge`) stays lenient about described nodes, which are named by their facts;
+these passes are what makes each citation readable on its own lines.
 """
 
 from __future__ import annotations
