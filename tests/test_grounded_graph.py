@@ -294,3 +294,10 @@ def test_the_domestic_chip_makers_are_suppliers_cited_where_the_report_names_the
     for maker in ("hygon", "metax", "biren", "cambricon-technologies"):
         partnership = {p: line for p, line, _ in read_with(store, f"p-{maker.split('-')[0]}-domestic-chips", AR)}
         assert partnership.get("partner") == 63 and partnership.get("relationKind") == 63, maker
+
+
+def test_the_prospectus_names_the_competitions_and_events_sensetime_took_part_in(store):
+    found = rows(store, """SELECT ?kind ?org WHERE { id:ev-coco-challenge sk:eventKind ?kind ; sk:actor ?org ;
+                                                      sk:involves id:sensetime }""")
+    assert {org.rsplit("/", 1)[-1] for _, org in found} >= {"microsoft", "google"}
+    assert read_with(store, "ev-asian-games-2022", PR) and not cited(store, "ev-asian-games-2022", "date")
