@@ -310,7 +310,6 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, timeout: float,
         if isolation:
             say(f"Warning: the SPARQL child could not get a private network ({isolation}); its internal "
                 f"port {supervisor.port} is reachable from this machine, without the front's guards.")
-        say(f"Log: {log_file}. Press Ctrl-C to stop.")
         config = uvicorn.Config(app, log_level="warning", http=GuardedH11Protocol, timeout_keep_alive=IDLE_TIMEOUT,
                                 limit_concurrency=MAX_CONNECTIONS, lifespan="off")
         server = uvicorn.Server(config)
@@ -318,7 +317,10 @@ def serve(graph_dir: Path, host: str, port: int, writable: bool, timeout: float,
         def stop(*_: object) -> None:  # SIGTERM stops as Ctrl-C does: the child goes too
             server.should_exit = True
 
+        # the handler is in place before the line that tells a caller the server is up: a SIGTERM
+        # sent on reading it stops the server cleanly instead of killing it before the handler
         previous = signal.signal(signal.SIGTERM, stop)
+        say(f"Log: {log_file}. Press Ctrl-C to stop.")
         try:
             # uvicorn shuts down gracefully on Ctrl-C, then re-raises the interrupt it caught
             with contextlib.suppress(KeyboardInterrupt):
