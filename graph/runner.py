@@ -282,20 +282,20 @@ def _check_together(store: ox.Store, query: SavedQuery, bound: dict[str, Node]) 
             measures = change_measures(store)[str(bound[measure.variable])]
         values = " ".join(f"<{m}>" for m in sorted(measures))
         name = _label(store, bound[measure.variable])
-        for entity in (p for p in given if p.type == "entity"):
-            subjects = _column(store, f"SELECT DISTINCT ?s WHERE {{ VALUES ?m {{ {values} }} "
-                                      "?o sk:measure ?m ; sk:observedSubject ?s }")
-            if bound[entity.variable] not in subjects:
-                raise InputError(f"--param {entity.name}: {name} has no observations of "
-                                 f"{_label(store, bound[entity.variable])}; the subjects that have it: "
-                                 + ", ".join(sorted(_label(store, s) for s in subjects)))
-        for report in (p for p in given if p.type == "report"):
-            reports = _column(store, f"SELECT DISTINCT ?g WHERE {{ VALUES ?m {{ {values} }} "
-                                     "GRAPH ?g { ?o sk:measure ?m } }")
-            if bound[report.variable] not in reports:
-                raise InputError(f"--param {report.name}: {_report_id(bound[report.variable])} states no "
-                                 f"figure of {name}; the reports that do: "
-                                 + (", ".join(sorted(map(_report_id, reports))) or "none"))
+        # an entity or report given with the measure must have figures of it: (type, where the
+        # figures are, what a miss says, how a candidate is shown)
+        checks = (("entity", "?o sk:measure ?m ; sk:observedSubject ?x",
+                   "{measure} has no observations of {value}; the subjects that have it: ", _label),
+                  ("report", "GRAPH ?x { ?o sk:measure ?m }",
+                   "{value} states no figure of {measure}; the reports that do: ",
+                   lambda _, iri: _report_id(iri)))
+        for kind, pattern, missing, shown in checks:
+            for param in (p for p in given if p.type == kind):
+                found = _column(store, f"SELECT DISTINCT ?x WHERE {{ VALUES ?m {{ {values} }} {pattern} }}")
+                if bound[param.variable] not in found:
+                    raise InputError(f"--param {param.name}: "
+                                     + missing.format(measure=name, value=shown(store, bound[param.variable]))
+                                     + (", ".join(sorted(shown(store, x) for x in found)) or "none"))
 
 
 def _label(store: ox.Store, iri: Node) -> str:

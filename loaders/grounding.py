@@ -268,11 +268,19 @@ class Grounding:
         return stated / judged if judged else 1.0
 
 
-def heading_lines(document: Document, number: int) -> list[int]:
+def heading_lines(document: Document, number: int) -> tuple[int, ...]:
     """The lines that head line ``number``, nearest first: a table row's header rows and the
     title above the table; a list item's lead-in and the short sub-headings between them; then
     the section headings the line sits under. One of them may carry an end of a fact that the
-    line itself leaves out (the recipient heading an honours list, the period heading a column)."""
+    line itself leaves out (the recipient heading an honours list, the period heading a column).
+    Worked out once per line and document: every grounding pass asks."""
+    key = ("heading_lines", number)
+    if key not in document.memo:
+        document.memo[key] = tuple(_heading_lines(document, number))
+    return document.memo[key]
+
+
+def _heading_lines(document: Document, number: int) -> list[int]:
     found: list[int] = []
     table = document.table_at(number)
     if table:
@@ -653,12 +661,8 @@ def _read_with_items(facts: list[Fact], names: Names, corpus: Corpus,
                 if fact.predicate in NAMING and c.context is not None and abs(c.context.line - c.line) <= 2:
                     runs_on.setdefault((key, c.report, c.line), c.context)  # and the other way round
                     runs_on.setdefault((key, c.report, c.context.line), Citation(c.report, c.line, c.anchor))
-    headings: dict[tuple[str, int], tuple[int, ...]] = {}
-
     def heads(report: str, line: int) -> tuple[int, ...]:
-        if (report, line) not in headings:
-            headings[report, line] = tuple(heading_lines(corpus[report], line))
-        return headings[report, line]
+        return heading_lines(corpus[report], line)
 
     moved = []
     for fact in facts:
@@ -719,7 +723,6 @@ def _identified(facts: list[Fact], names: Names, corpus: Corpus,
         if key in names.described and isinstance(fact.object, Ref) and (
                 fact.predicate in IDENTIFYING or (fact.predicate == _MEMBERSHIP_OF and key.startswith("membership-"))):
             ends.setdefault(key, set()).add(fact.object.id)
-    heads_of: dict[tuple[str, int], list[int]] = {}
 
     def names_end(key: str, report: str, number: int) -> bool:
         line = line_of(report, number)
@@ -750,10 +753,7 @@ def _identified(facts: list[Fact], names: Names, corpus: Corpus,
         read: list[tuple[int, Citation, bool]] = []
         for index, (citation, ok) in enumerate(zip(fact.citations, verdicts, strict=True)):
             if not ok and citation.context is None:
-                where = (citation.report, citation.line)
-                if where not in heads_of:
-                    heads_of[where] = heading_lines(corpus[citation.report], citation.line)
-                over = next((n for n in heads_of[where] if n < citation.line
+                over = next((n for n in heading_lines(corpus[citation.report], citation.line) if n < citation.line
                              and names_end(key, citation.report, n)), None)
                 if over is not None:
                     document = corpus[citation.report]

@@ -206,6 +206,9 @@ class Document:
     _heading_lines: list[int] = field(default_factory=list, repr=False)
     _heading_paths: list[tuple[str, ...]] = field(default_factory=list, repr=False)
     _heading_path_lines: list[tuple[int, ...]] = field(default_factory=list, repr=False)
+    # what readers derive from the lines and ask for again and again, by (reader, line): the
+    # document does not change once read
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def id(self) -> str:
