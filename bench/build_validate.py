@@ -2,16 +2,24 @@
 
     python bench/build_validate.py            # 3 pairs of each
     python bench/build_validate.py --runs 5
+    python bench/build_validate.py --against /path/to/other/venv/bin/sensekg
 
 Pairs (A against B, the ratio A/B taken pair by pair, then its median):
 
 1. ``validate --full`` with shifty (the default) against ``validate --engine pyshacl --full``.
-2. ``build --force`` then ``validate`` after a rebuild in which one record changed (the
-   definition of one measure, alternately two wordings, so that every run changes it), against
-   the same with ``validate --full``: what incremental validation saves.
-3. ``build --force`` then ``validate --full``, the cold run of issue 18's first target, against
-   pyoxigraph's own load of the build's TriG into a fresh RocksDB store with its union as the
-   default graph: the floor a build writing that store cannot go below.
+2. The curator's loop, ``build --force`` then ``validate``, after a rebuild in which one record
+   changed (the definition of one measure, alternately two wordings, so that every run changes
+   it), against the same with ``validate --full``: what incremental validation saves.
+3. The same loop against the same with ``build --force --fresh``: what updating the replaced
+   build's store, instead of writing it whole, saves.
+4. ``build --force --fresh`` then ``validate --full``, the cold run of issue 18's first target,
+   against pyoxigraph's own load of the build's TriG into a fresh RocksDB store with its union
+   as the default graph: the floor a build writing that store cannot go below.
+5. With ``--against EXE``: the curator's loop with this checkout's sensekg against the same
+   loop with another installation's (an earlier commit, installed in its own virtual
+   environment), on the same reports, data copy and build folder layout.
+
+The builds print their summaries (to nowhere), as the curator's ``sensekg build`` does.
 
 Each process is timed from outside (wall clock, and user + system CPU of the children from
 ``getrusage``). Absolute times on a shared machine drift; the ratios, measured in the same
@@ -72,8 +80,13 @@ def pair(name: str, a, b, runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--against", metavar="EXE",
+                        help="another installation's sensekg to pair the curator's loop with")
     args = parser.parse_args()
     from sensekg.loaders.datafiles import data_dir
+    from sensekg.loaders.reports import ENV_VAR, locate_reports
+
+    os.environ[ENV_VAR] = str(locate_reports())  # the same reports for both installations
 
     with tempfile.TemporaryDirectory(prefix="sensekg-bench-") as folder:
         root = Path(folder)
@@ -90,14 +103,16 @@ def main() -> None:
             measures.write_text(original.replace(wording, wording + " (reworded)") if flip[0] else original,
                                 encoding="utf-8")
 
-        build = [SENSEKG, "build", "-q", "--force", "--out", str(out), "--data", str(data)]
-        validate = [SENSEKG, "validate", "--graph", str(out)]
-        run([build, validate])  # a build to validate, and the results an incremental run starts from
+        def build(exe: str = SENSEKG, *extra: str) -> list[str]:
+            return [exe, "build", "--force", *extra, "--out", str(out), "--data", str(data)]
 
-        def rebuilt(*validate_args: str):
+        validate = [SENSEKG, "validate", "--graph", str(out)]
+        run([build(), validate])  # a build to validate, and the results an incremental run starts from
+
+        def rebuilt(*validate_args: str, exe: str = SENSEKG, build_args: tuple[str, ...] = ()):
             def commands() -> list[list[str]]:
                 change_one_record()
-                return [build, [*validate, *validate_args]]
+                return [build(exe, *build_args), [exe, *validate[1:], *validate_args]]
             return commands
 
         def floor() -> list[list[str]]:
@@ -111,8 +126,13 @@ def main() -> None:
                    lambda: [[*validate, "--full", "--engine", "pyshacl"]], args.runs))
         print(pair("one record changed: build + validate, against build + validate --full",
                    rebuilt(), rebuilt("--full"), args.runs))
-        print(pair("cold: build + validate --full, against pyoxigraph loading the TriG into a store",
-                   rebuilt("--full"), floor, args.runs))
+        print(pair("one record changed: build + validate, against build --fresh + validate",
+                   rebuilt(), rebuilt(build_args=("--fresh",)), args.runs))
+        print(pair("cold: build --fresh + validate --full, against pyoxigraph loading the TriG into a store",
+                   rebuilt("--full", build_args=("--fresh",)), floor, args.runs))
+        if args.against:
+            print(pair(f"one record changed: build + validate, against the same with {args.against}",
+                       rebuilt(), rebuilt(exe=args.against), args.runs))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import gc
+import hashlib
 import json
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -27,7 +30,20 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import Quad, assemble
-from .buildio import FORMAT, INDEX, INFO, ORIGINS, STORE, STORE_FILES, TRIG, is_build, store_digests, write_build
+from .buildio import (
+    FORMAT,
+    INDEX,
+    INFO,
+    ORIGINS,
+    STORE,
+    STORE_FILES,
+    TRIG,
+    changed_store_files,
+    is_build,
+    read_info,
+    store_digests,
+    write_build,
+)
 from .evidence_index import write_index
 
 
@@ -42,6 +58,23 @@ class BuildResult:
     readings: list = field(default_factory=list)  # every figure read, before merging into observations
     origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
     grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for the build, and resume it after.
+
+    A build makes millions of objects that live to its end and almost no reference cycles, so
+    the collector's passes over the growing heap found nothing and took a quarter of the build's
+    time (8.8 s against 6.7 s for the whole process, the same peak memory).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextmanager
@@ -110,8 +143,6 @@ def up_to_date(out: Path, reports: Path, inputs: str) -> bool:
     """Whether the build in ``out`` was made from these reports, manifest and inputs digest."""
     from sensekg.loaders.reports import MANIFEST, load_manifest, sha256_of
 
-    from .buildio import read_info
-
     if not (is_build(out) and (out / TRIG).is_file() and (out / STORE).is_dir()):
         return False
     current = {spec.id: sha256_of(reports / spec.file) for spec in load_manifest(reports)
@@ -135,23 +166,100 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
     }
 
 
+TRIG_SHA = "trig sha256"
+STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
+REUSE_SHARE = 0.05  # past this share of the quads changed, the store is written whole again
+
+
+@dataclass
+class Previous:
+    """The build being replaced, read before the work: its quads and the SHA-256 of the TriG
+    they were parsed from (the store is reused only if the build recorded that same TriG)."""
+
+    quads: list[Quad]
+    trig_sha256: str
+
+
+def read_previous(out: Path, need_store: bool = True) -> Previous | None:
+    """The build in ``out``, or None when there is none, it cannot be read, or (``need_store``)
+    it records no TriG digest and store files, so that its store could not be reused anyway."""
+    if not (is_build(out) and (out / TRIG).is_file()):
+        return None
+    info = read_info(out)
+    if need_store and not (isinstance(info.get(TRIG_SHA), str) and isinstance(info.get(STORE_FILES), dict)):
+        return None
+    try:
+        data = (out / TRIG).read_bytes()
+        return Previous(list(ox.parse(data, format=ox.RdfFormat.TRIG)), hashlib.sha256(data).hexdigest())
+    except (OSError, SyntaxError, ValueError):
+        return None  # a damaged build is replaced whole, not compared with
+
+
+def store_changes(out: Path, quads: list[Quad], previous: Previous | None):
+    """The named-graph quads removed and added since ``previous``, and the changes its store
+    will then carry in all, when ``out``'s store can be updated into this build's: the build
+    recorded the TriG that ``previous`` was read from and the store's files, neither changed
+    since, and the changes stay under :data:`REUSE_SHARE` of the quads. Otherwise None."""
+    if previous is None:
+        return None
+    info = read_info(out)
+    carried = info.get(STORE_CHANGES, 0)
+    if (info.get(TRIG_SHA) != previous.trig_sha256 or not isinstance(info.get(STORE_FILES), dict)
+            or not isinstance(carried, int) or not (out / STORE).is_dir() or changed_store_files(out)):
+        return None
+    old, new = set(previous.quads), set(quads)
+    removed, added = old - new, new - old  # set against set: each quad's hash is computed once
+    carried += len(removed) + len(added)
+    blank = any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object))
+    if carried > REUSE_SHARE * len(quads) or blank:  # blank nodes: a re-parse may rename them
+        return None
+    return removed, added, carried
+
+
+def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None) -> int | None:
+    """Write the store at ``target``: a checkpoint of ``out``'s store (hard links to its
+    immutable files, milliseconds) changed into this build's where :func:`store_changes` allows,
+    else the whole store. Returns the changes the updated store carries, None when written whole."""
+    changes = store_changes(out, quads, previous)
+    if changes is not None:
+        removed, added, carried = changes
+        try:
+            ox.Store.read_only(str(out / STORE)).backup(str(target))
+            updated = ox.Store(str(target))
+            rdfio.update(updated, removed, added)
+            updated.flush()
+            del updated
+            return carried
+        except (OSError, RuntimeError, ValueError):
+            shutil.rmtree(target, ignore_errors=True)  # and write it whole
+    persisted = ox.Store(str(target))
+    rdfio.fill(persisted, quads)
+    persisted.flush()
+    del persisted
+    return None
+
+
 def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None] = lambda _: None,
-                  inputs: str = "", keep: Iterable[Path] = ()) -> None:
+                  inputs: str = "", keep: Iterable[Path] = (), previous: Previous | None = None) -> None:
     """Write the TriG, the store and the marker into ``out``, replaced whole (see ``buildio``);
-    ``keep`` are folders ``out`` must not hold, such as the reports and the data."""
+    ``keep`` are folders ``out`` must not hold, such as the reports and the data. ``previous``,
+    the build in ``out`` as read before the work, lets its store be updated instead of written
+    whole when few quads changed (the result is the same store)."""
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
             rdfio.write(result.quads, folder / TRIG, "trig")
-        with _timed(result.timings, "write store", progress):
-            persisted = ox.Store(str(folder / STORE))
-            rdfio.fill(persisted, result.quads)
-            persisted.flush()
-            del persisted
+        progress("write store…")
+        start = time.perf_counter()
+        carried = write_store(folder / STORE, result.quads, out.absolute(), previous)
+        result.timings["write store" if carried is None else "update store"] = time.perf_counter() - start
         write_origins(result.origins, folder / ORIGINS)
         with _timed(result.timings, "write search index", progress):
             write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
                 result.corpus.documents[report].line(line)))
-        info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE)}
+        from sensekg.loaders.reports import sha256_of
+
+        info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE),
+                                             TRIG_SHA: sha256_of(folder / TRIG), STORE_CHANGES: carried or 0}
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])

@@ -155,18 +155,27 @@ def _progress(message: str) -> None:
               help="Data folder: entities/*.toml, measures.toml and reports/<report-id>/. Default: the packaged data.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
 @click.option("--force", is_flag=True, help="Rebuild even when the reports and data have not changed.")
-def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool) -> None:
+@click.option("--fresh", is_flag=True, help="Write the store whole, instead of updating the replaced build's "
+              "store when few quads changed (the result is the same store).")
+def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
     """Read the reports, check every citation, and write OUT/sensekg.trig.
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
     """
+    from .build import paused_gc
+
+    with paused_gc():  # the summaries walk every quad too
+        _build(reports, out, data, quiet, force, fresh)
+
+
+def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
     import sensekg
 
     from .build import grounding_summary, summarize, table_summary
     from .buildio import TRIG
 
     outcome = sensekg.build(reports, out, data, force=force, progress=None if quiet else _progress,
-                            compare=not quiet)
+                            compare=not quiet, fresh=fresh)
     if outcome.up_to_date:
         click.echo(f"{out / TRIG} is up to date with the reports and data; nothing to do (use --force "
                    "to rebuild anyway).")

@@ -93,6 +93,27 @@ def fill(target: ox.Store, quads: list[ox.Quad]) -> ox.Store:
     return target
 
 
+def update(target: ox.Store, removed: Iterable[ox.Quad], added: Iterable[ox.Quad]) -> None:
+    """Turn a store :func:`fill` wrote from one list of quads into the store it writes from
+    another, given the named-graph quads the second list dropped and gained.
+
+    The union default graph gains the triple of every added quad (adding a triple it holds is a
+    no-op) and loses the triple of a removed quad only when no named graph holds it any longer.
+    The store compares literals by value, so a removed ``"60.0"^^xsd:decimal`` takes ``"60"`` with
+    it; removing first and adding after keeps a literal that only changed its lexical form.
+    """
+    removed, added = list(removed), list(added)
+    default = ox.DefaultGraph()
+    for quad in removed:
+        target.remove(quad)
+    target.extend(added)
+    target.extend(ox.Quad(q.subject, q.predicate, q.object, default) for q in added)
+    for quad in removed:
+        if not any(not isinstance(held.graph_name, ox.DefaultGraph)
+                   for held in target.quads_for_pattern(quad.subject, quad.predicate, quad.object)):
+            target.remove(ox.Quad(quad.subject, quad.predicate, quad.object, default))
+
+
 def store(quads: Iterable[ox.Quad]) -> ox.Store:
     """An in-memory Oxigraph store for SPARQL: the named graphs, and their union, without
     duplicates, as the default graph.

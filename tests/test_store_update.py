@@ -1,0 +1,110 @@
+"""A rebuild updates the replaced build's store instead of writing it whole, and the store it
+leaves is exactly the one a whole write gives: named graphs and their deduplicated union."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pyoxigraph as ox
+import pytest
+
+import sensekg
+from sensekg.graph import rdfio
+from sensekg.graph.build import STORE_CHANGES, read_previous, write_store
+from sensekg.graph.buildio import INFO, STORE, changed_store_files, load_quads, store_digests
+from sensekg.loaders.vocab import EVIDENCE
+
+REWORDED = "Income from contracts with customers in the period, as reported under IFRS."
+
+
+def contents(store: ox.Store) -> set[bytes]:
+    """The store's quads as N-Quads lines, as the store itself writes them (literals by value)."""
+    return set(store.dump(format=ox.RdfFormat.N_QUADS).splitlines())
+
+
+def test_update_gives_the_store_a_whole_write_gives(built):
+    """On the real facts (evidence nodes left out, to keep it fast): remove a triple that another
+    report's graph still holds and one that no other graph holds, add a triple that already is in
+    another graph, a new one, and a decimal whose lexical form changed."""
+    quads = [q for q in built[0].quads if not q.subject.value.startswith(str(EVIDENCE))]
+    graphs: dict[ox.Triple, list[ox.Quad]] = {}
+    for quad in quads:
+        graphs.setdefault(quad.triple, []).append(quad)
+    shared = next(held for held in graphs.values() if len(held) > 1)
+    single = next(held for held in graphs.values() if len(held) == 1 and held[0].graph_name != shared[0].graph_name)
+    others = {q.graph_name for q in quads} - {q.graph_name for q in shared}
+    decimal = next(q for q in quads if isinstance(q.object, ox.Literal) and q.object.datatype.value.endswith("#decimal")
+                   and "." not in q.object.value)
+    removed = [shared[0], single[0], decimal]
+    added = [ox.Quad(shared[0].subject, shared[0].predicate, shared[0].object, next(iter(others))),
+             ox.Quad(ox.NamedNode("https://w3id.org/sensekg/id/test-node"), single[0].predicate, single[0].object,
+                     single[0].graph_name),
+             ox.Quad(decimal.subject, decimal.predicate,
+                     ox.Literal(decimal.object.value + ".0", datatype=decimal.object.datatype), decimal.graph_name)]
+    changed = [q for q in quads if q not in set(removed)] + added
+
+    updated = rdfio.store(quads)
+    rdfio.update(updated, removed, added)
+    whole = rdfio.store(changed)
+    assert contents(updated) == contents(whole)
+    # the shared triple stays in the union, the single one leaves it
+    union = ox.DefaultGraph()
+    assert ox.Quad(*shared[0].triple, union) in updated
+    assert ox.Quad(*single[0].triple, union) not in updated
+    assert len(updated) == len(whole)
+
+
+@pytest.fixture
+def rebuilt(tmp_path, built, data_copy):
+    """A copy of the real build, rebuilt after one record changed (a measure's definition)."""
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    measures = data_copy / "measures.toml"
+    text = measures.read_text(encoding="utf-8")
+    assert REWORDED in text
+    measures.write_text(text.replace(REWORDED, REWORDED + " (reworded)"), encoding="utf-8")
+    outcome = sensekg.build(out=out, data=data_copy, force=True)
+    return out, outcome, data_copy
+
+
+def test_a_rebuild_updates_the_store_into_the_one_its_trig_gives(rebuilt):
+    out, outcome, _ = rebuilt
+    assert "update store" in outcome.result.timings and "write store" not in outcome.result.timings
+    info = json.loads((out / INFO).read_text(encoding="utf-8"))
+    assert info[STORE_CHANGES] == 2  # the definition's old and new wording, in the ontology graph
+    with_reworded = ox.Literal(REWORDED + " (reworded)")
+    assert any(True for _ in ox.Store.read_only(str(out / STORE)).quads_for_pattern(None, None, with_reworded))
+    assert contents(ox.Store.read_only(str(out / STORE))) == contents(rdfio.store(load_quads(out)))
+    assert not changed_store_files(out)  # the recorded store digests are those of what was written
+
+
+def test_a_store_changed_since_the_build_is_written_whole(tmp_path, built):
+    """A SPARQL Update (``--writable``) changes the store on purpose; the next build does not
+    start from it."""
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    sensekg.update(out, "INSERT DATA { GRAPH <urn:x> { <urn:a> <urn:b> <urn:c> } }")
+    outcome = sensekg.build(out=out, force=True)
+    assert "write store" in outcome.result.timings
+    assert contents(ox.Store.read_only(str(out / STORE))) == contents(rdfio.store(load_quads(out)))
+
+
+def test_updating_a_checkpoint_leaves_the_store_it_came_from_as_it_was(tmp_path, built):
+    """The checkpoint shares the old store's files through hard links; changing it writes new
+    files and never touches those."""
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    before = store_digests(out / STORE)
+    previous = read_previous(out)
+    gone = next(q for q in previous.quads if q.predicate.value.endswith("#quote"))
+    new = ox.Quad(gone.subject, gone.predicate, ox.Literal("another quote"), gone.graph_name)
+    quads = [new if q == gone else q for q in previous.quads]
+    assert write_store(tmp_path / "store", quads, out, previous) == 2
+    assert store_digests(out / STORE) == before
+    assert any((tmp_path / "store" / name).exists()
+               and (tmp_path / "store" / name).stat().st_ino == (out / STORE / name).stat().st_ino for name in before)
+    updated = ox.Store.read_only(str(tmp_path / "store"))
+    assert new in updated and gone not in updated
+    assert ox.Quad(*new.triple, ox.DefaultGraph()) in updated and ox.Quad(*gone.triple, ox.DefaultGraph()) not in updated
+    assert len(updated) == len(ox.Store.read_only(str(out / STORE)))
