@@ -178,6 +178,15 @@ class Previous:
 
     quads: list[Quad]
     trig_sha256: str
+    _changes: tuple[list[Quad], set[Quad], set[Quad]] | None = field(default=None, repr=False, compare=False)
+
+    def changes(self, quads: list[Quad]) -> tuple[set[Quad], set[Quad]]:
+        """The quads removed and added since this build (computed once per list of quads: the
+        store update and the account of changed facts both ask)."""
+        if self._changes is None or self._changes[0] is not quads:
+            old, new = set(self.quads), set(quads)
+            self._changes = (quads, old - new, new - old)  # set against set: each hash computed once
+        return self._changes[1], self._changes[2]
 
 
 def read_previous(out: Path, need_store: bool = True) -> Previous | None:
@@ -207,8 +216,7 @@ def store_changes(out: Path, quads: list[Quad], previous: Previous | None):
     if (info.get(TRIG_SHA) != previous.trig_sha256 or not isinstance(info.get(STORE_FILES), dict)
             or not isinstance(carried, int) or not (out / STORE).is_dir() or changed_store_files(out)):
         return None
-    old, new = set(previous.quads), set(quads)
-    removed, added = old - new, new - old  # set against set: each quad's hash is computed once
+    removed, added = previous.changes(quads)
     carried += len(removed) + len(added)
     blank = any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object))
     if carried > REUSE_SHARE * len(quads) or blank:  # blank nodes: a re-parse may rename them

@@ -10,6 +10,7 @@ lines the new build cites.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -190,16 +191,23 @@ def rdf_patch(change: BuildDiff) -> str:
     return "\n".join(lines) + "\n"
 
 
-def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20) -> list[str]:
+def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20,
+                 changed: tuple[Iterable[ox.Quad], Iterable[ox.Quad]] | None = None) -> list[str]:
     """A short account of the facts one build adds and removes against another: what a curator
     sees after a rebuild. Only facts count (evidence follows them); the first ``limit`` of each
-    are shown with labels and their graph's report. Empty when the facts are the same."""
-    def facts(quads: list[ox.Quad]) -> set[ox.Quad]:
+    are shown with labels and their graph's report. Empty when the facts are the same.
+    ``changed``, the quads removed and added when the caller has them, spares working them out:
+    the facts added are the added quads that are facts, and so on."""
+    def facts(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         return {q for q in quads if isinstance(q.graph_name, ox.NamedNode) and not _is_evidence(q.subject)
                 and "/report/" in q.graph_name.value}
 
-    before, after = facts(old), facts(new)
-    added, removed = sorted(after - before, key=str), sorted(before - after, key=str)
+    if changed is None:
+        before, after = facts(old), facts(new)
+        gone, came = before - after, after - before
+    else:
+        gone, came = facts(changed[0]), facts(changed[1])
+    added, removed = sorted(came, key=str), sorted(gone, key=str)
     if not added and not removed:
         return []
     labels = {**_labels(old), **_labels(new)}

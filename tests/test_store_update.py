@@ -11,8 +11,9 @@ import pytest
 
 import sensekg
 from sensekg.graph import rdfio
-from sensekg.graph.build import STORE_CHANGES, read_previous, write_store
+from sensekg.graph.build import STORE_CHANGES, Previous, read_previous, write_store
 from sensekg.graph.buildio import INFO, STORE, changed_store_files, load_quads, store_digests
+from sensekg.graph.diff import fact_changes
 from sensekg.loaders.vocab import EVIDENCE
 
 REWORDED = "Income from contracts with customers in the period, as reported under IFRS."
@@ -108,3 +109,17 @@ def test_updating_a_checkpoint_leaves_the_store_it_came_from_as_it_was(tmp_path,
     assert new in updated and gone not in updated
     assert ox.Quad(*new.triple, ox.DefaultGraph()) in updated and ox.Quad(*gone.triple, ox.DefaultGraph()) not in updated
     assert len(updated) == len(ox.Store.read_only(str(out / STORE)))
+
+
+def test_the_account_of_changed_facts_is_the_same_from_the_quads_that_changed(built):
+    """The build works out the quads removed and added once, for the store and for the facts it
+    prints; the facts from those are the facts from comparing the two builds whole."""
+    old = built[0].quads
+    fact = next(q for q in old if "/report/" in q.graph_name.value and q.predicate.value.endswith("#label"))
+    evidence = next(q for q in old if q.subject.value.startswith(str(EVIDENCE)))
+    new = [q for q in old if q not in (fact, evidence)]
+    new.append(ox.Quad(fact.subject, fact.predicate, ox.Literal("A new label"), fact.graph_name))
+    previous = Previous(old, "")
+    whole = fact_changes(old, new)
+    assert whole[0] == "1 fact(s) added, 1 removed since the last build:"
+    assert fact_changes(old, new, changed=previous.changes(new)) == whole

@@ -295,7 +295,7 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     if compare and previous is not None:
         from sensekg.graph.diff import fact_changes
 
-        changes = fact_changes(previous.quads, result.quads)
+        changes = fact_changes(previous.quads, result.quads, changed=previous.changes(result.quads))
     return BuildOutcome(out, False, result, changes)
 
 
