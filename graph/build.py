@@ -204,7 +204,8 @@ def read_previous(out: Path, need_store: bool = True) -> Previous | None:
         return None  # a damaged build is replaced whole, not compared with
 
 
-def store_changes(out: Path, quads: list[Quad], previous: Previous | None):
+def store_changes(out: Path, quads: list[Quad],
+                  previous: Previous | None) -> tuple[set[Quad], set[Quad], int] | None:
     """The named-graph quads removed and added since ``previous``, and the changes its store
     will then carry in all, when ``out``'s store can be updated into this build's: the build
     recorded the TriG that ``previous`` was read from and the store's files, neither changed
@@ -231,15 +232,18 @@ def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous |
     changes = store_changes(out, quads, previous)
     if changes is not None:
         removed, added, carried = changes
+        updated = None
         try:
             ox.Store.read_only(str(out / STORE)).backup(str(target))
             updated = ox.Store(str(target))
             rdfio.update(updated, removed, added)
             updated.flush()
-            del updated
             return carried
         except (OSError, RuntimeError, ValueError):
+            updated = None  # closed before its files go
             shutil.rmtree(target, ignore_errors=True)  # and write it whole
+        finally:
+            del updated
     persisted = ox.Store(str(target))
     rdfio.fill(persisted, quads)
     persisted.flush()
