@@ -37,6 +37,7 @@ QUALIFIED = {
     "Partnership": ("partner", "organization", "partner"),
     "Role": ("person", "organization", "role"),
     "Award": ("awardedTo", "awardedBy", "award"),
+    "StandardUse": ("organization", "standard", "standard"),
 }
 assert set(QUALIFIED) == set(vocab.QUALIFIED_CLASSES), "every qualified class is drawn as an edge"
 SKIP_TYPES = {"Observation", "Measure", "Evidence", "Report", "SegmentationScheme"}

@@ -57,7 +57,7 @@ DESCRIBED_CLASSES = (*QUALIFIED_CLASSES, "Event", "Observation", "SegmentationSc
 # a role ("officer") but the report's words for an organisation ("mobile phone company"): it
 # classifies a described node and is text for a named one.
 CLASSIFYING = frozenset(SK[name] for name in (
-    "relationKind", "controlKind", "eventKind", "reportKind", "unit", "normalizedUnit",
+    "relationKind", "controlKind", "eventKind", "useKind", "reportKind", "unit", "normalizedUnit",
     "table", "bound", "restated", "section",
 ))
 STRUCTURAL = frozenset((RDF.type, SKOS.inScheme))

@@ -49,6 +49,8 @@ LABEL_TEMPLATES = {
     "Role": lambda v: _join(("", v("person")), (", ", v("roleName")), (", ", v("organization"))),
     "Partnership": lambda v: _join(("", v("partner")), (": ", v("relationKind")), (" of ", v("organization")),
                                    (" for ", v("product"))),
+    "StandardUse": lambda v: _join(("", v("organization")), (" ", v("useKind")), (" ", v("standard")),
+                                   (" (from ", v("since") and v("since") + ")")),
 }
 
 

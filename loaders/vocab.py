@@ -40,7 +40,7 @@ PREFIXES = {
 
 # Classes whose nodes qualify a fact (a certification has a holder, a standard, an issuer and a
 # date), drawn as an edge between their two ends and labelled from them.
-QUALIFIED_CLASSES = ("Certification", "Membership", "Partnership", "Role", "Award")
+QUALIFIED_CLASSES = ("Certification", "Membership", "Partnership", "Role", "Award", "StandardUse")
 
 TEMPORAL_DATATYPES = (XSD.date, XSD.gYearMonth, XSD.gYear)
 

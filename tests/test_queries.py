@@ -138,6 +138,21 @@ def test_external_products(store):
     assert ("GPT-4o", "compared with", "SenseNova 5.5") in {(row[0], row[2], row[3]) for row in found}
 
 
+def test_governing_standards(store):
+    """What the accounts are prepared, audited and governed under, and what comes next."""
+    found = {row[:6]: row[7] for row in run(store, "governing-standards", report="annual-results-2024")}
+    sensetime = ("annual-results-2024", "SenseTime Group Inc.")
+    assert found[(*sensetime, "will adopt", "IFRS 18", "2027-01-01", None)] == "annual-results-2024:726"
+    assert (*sensetime, "prepares accounts under", "International Financial Reporting Standards", None, None) in found
+    assert (*sensetime, "is audited under", "International Standards on Auditing", None,
+            "consolidated financial statements") in found
+    assert (*sensetime, "deviates from", "Corporate Governance Code", None, "code provision C.2.1 of Part 2") in found
+    # the interim report: the listing rules it could not comply with after a resignation, then did again
+    interim = {(row[2], row[3], row[4]) for row in run(store, "governing-standards", report="interim-results-2025h1")}
+    assert {("does not comply with", "3.21 (Listing Rules)", None),
+            ("complies with", "3.21 (Listing Rules)", "2025-05-30")} <= interim
+
+
 def test_facilities(store):
     found = {row[0]: row for row in run(store, "facilities")}
     assert "LEED Gold" in found["Shanghai Xinzhou Tower"][3]
