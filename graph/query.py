@@ -87,22 +87,55 @@ def with_prefixes(text: str) -> str:
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
+_SUBSELECT = re.compile(r"\{\s*SELECT\b(?P<projection>.*?)\bWHERE\s*\{", re.IGNORECASE | re.DOTALL)
+
+
+def _projected(projection: str) -> set[str]:
+    """The variables a sub-SELECT projects: its bare variables and the targets of ``AS`` (not the
+    variables inside an expression; none for ``SELECT *``, which is left alone)."""
+    names = set(re.findall(r"\bAS\s+\?(\w+)", projection, re.IGNORECASE))
+    depth = 0
+    for token in re.finditer(r"[()]|\?\w+", projection):
+        if token.group() == "(":
+            depth += 1
+        elif token.group() == ")":
+            depth -= 1
+        elif depth == 0:
+            names.add(token.group()[1:])
+    return names
+
+
 def bind(text: str, bindings: dict[str, Node] | None) -> str:
-    """Bind parameters with a ``VALUES`` block at the start of the WHERE clause.
+    """Bind parameters with a ``VALUES`` block at the start of the WHERE clause, and of every
+    sub-SELECT that projects a bound variable (with the variables it projects).
 
     Values are RDF terms serialised by Oxigraph (N-Triples syntax, every quote, brace and
     newline escaped), so a value never becomes query syntax. At the start of the group the
     bound variables are visible to the group's FILTERs, unlike a trailing VALUES clause.
-    (Oxigraph's own substitutions only reach projected variables.)
+    (Oxigraph's own substitutions only reach projected variables.) A sub-SELECT is evaluated on
+    its own, before the outer VALUES joins it: without its own VALUES it would find the answer
+    for every entity and keep one, at a cost that grows with the graph, not with the answer. Its
+    rows are joined on the same variables with the same values either way, so the answer is the
+    same.
     """
     if not bindings:
         return text
     match = _WHERE.search(text)
     if match is None:
         raise InputError("a query that takes parameters needs a WHERE { ... } clause")
-    names = " ".join(f"?{name}" for name in bindings)
-    terms = " ".join(str(to_ox(value)) for value in bindings.values())
-    return f"{text[:match.end()]}\n  VALUES ({names}) {{ ({terms}) }}\n{text[match.end():]}"
+
+    def values(names: list[str]) -> str:
+        terms = " ".join(str(to_ox(bindings[name])) for name in names)
+        return f"\n  VALUES ({' '.join(f'?{name}' for name in names)}) {{ ({terms}) }}\n"
+
+    inserts = [(match.end(), values(list(bindings)))]
+    for sub in _SUBSELECT.finditer(text, match.end()):
+        inner = [name for name in bindings if name in _projected(sub.group("projection"))]
+        if inner:
+            inserts.append((sub.end(), values(inner)))
+    for at, block in sorted(inserts, reverse=True):
+        text = text[:at] + block + text[at:]
+    return text
 
 
 def select(store: ox.Store, text: str, bindings: dict[str, Node] | None = None,

@@ -281,3 +281,19 @@ def test_anonymous_parties_say_what_each_is(store):
     assert (company_k[1], company_k[2]) == ("customer", "power grid company")
     assert found[("Supplier A", "prospectus-2021-business")][1] == "supplier"
     assert found[("edge chip company", "interim-results-2025h1")][1] == "affected by deconsolidation"
+
+
+def test_a_parameter_reaches_each_sub_select_that_projects_it():
+    """A sub-SELECT is evaluated before the outer VALUES joins it; the parameter is bound inside
+    the ones that project it (so the time follows the answer, not the graph), not elsewhere."""
+    from rdflib import URIRef
+
+    from sensekg.graph.query import bind
+
+    text = ("SELECT ?x WHERE { { SELECT ?entity ?x WHERE { ?entity ?p ?x } } "
+            "{ SELECT ?y (COUNT(?entity) AS ?n) WHERE { ?entity ?q ?y } } }")
+    bound = bind(text, {"entity": URIRef("https://w3id.org/sensekg/id/senseauto")})
+    values = "VALUES (?entity) { (<https://w3id.org/sensekg/id/senseauto>) }"
+    assert bound.count(values) == 2
+    assert bound.index(values) < bound.index("{ SELECT ?entity ?x WHERE {") < bound.rindex(values) \
+        < bound.index("?entity ?p ?x") < bound.index("{ SELECT ?y")
