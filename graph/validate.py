@@ -153,6 +153,7 @@ class _Part:
     subjects: list[bytes] = field(default_factory=list)
     lines: list[bytes] = field(default_factory=list)
     context: set[bytes] = field(default_factory=set)
+    digests: list[str] = field(default_factory=list)  # of each subject, in the same order
 
 
 def _subject_runs(path: Path) -> Iterator[tuple[bytes, list[bytes]]]:
@@ -345,16 +346,18 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
         digests: set[str] = set()
         found: list[tuple[str, Violation]] = []
         subjects = checked = done = triples = 0
-        digest_of: dict[Node, str] = {}
 
         def finish(part: _Part):
             nonlocal triples
             data = b"".join(part.lines) + b"".join(part.context) + b"".join(subclass)
             triples += len(part.lines)
-            return pool.submit(_validate_part, engine, data, frozenset(_node(s) for s in part.subjects))
+            nodes = [_node(s) for s in part.subjects]
+            future = pool.submit(_validate_part, engine, data, frozenset(nodes))
+            return future, dict(zip(nodes, part.digests, strict=True))  # kept only while in flight
 
-        def merge(future) -> None:
+        def merge(pending_part) -> None:
             nonlocal done
+            future, digest_of = pending_part
             found.extend((digest_of.get(v.focus, ""), v) for v in future.result())
             done += 1
             if progress:
@@ -372,8 +375,8 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
                 if digest in known:
                     continue
                 checked += 1
-                digest_of[_node(subject)] = digest
                 part.subjects.append(subject)
+                part.digests.append(digest)
                 part.lines.extend(lines)
                 part.context |= context
                 if len(part.lines) >= size:
