@@ -17,7 +17,8 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
    as the default graph: the floor a build writing that store cannot go below.
 5. With ``--against EXE``: the curator's loop with this checkout's sensekg against the same
    loop with another installation's (an earlier commit, installed in its own virtual
-   environment), on the same reports, data copy and build folder layout.
+   environment), on the same reports, each with a copy of the data it packages (an earlier
+   commit may not read this one's records) and its own build folder.
 
 The builds print their summaries (to nowhere), as the curator's ``sensekg build`` does.
 
@@ -91,26 +92,39 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="sensekg-bench-") as folder:
         root = Path(folder)
-        data, out = root / "data", root / "build"
-        shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
-        measures = data / "measures.toml"
-        original = measures.read_text(encoding="utf-8")
+        out = root / "build"
         wording = "Income from contracts with customers in the period, as reported under IFRS."
-        assert wording in original, "bench/build_validate.py: the revenue definition it edits has moved"
-        flips: dict[Path, bool] = {}
 
-        def change_one_record(target: Path) -> None:
-            """Flip the wording from the one the build in ``target`` was last made with."""
-            flips[target] = not flips.get(target, False)
-            measures.write_text(original.replace(wording, wording + " (reworded)") if flips[target] else original,
-                                encoding="utf-8")
+        def data_copy(exe: str) -> Path:
+            """A copy of the data the installation of ``exe`` packages: an earlier commit may not
+            read this one's records (a class its ontology lacks)."""
+            source = data_dir() if exe == SENSEKG else Path(subprocess.run(
+                [str(Path(exe).with_name("python")), "-c",
+                 "from sensekg.loaders.datafiles import data_dir; print(data_dir())"],
+                check=True, capture_output=True, text=True).stdout.strip())
+            target = root / ("data" if exe == SENSEKG else "data-against")
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+            assert wording in (target / "measures.toml").read_text(encoding="utf-8"), \
+                f"bench/build_validate.py: the revenue definition it edits has moved in {source}"
+            return target
+
+        datas = {exe: data_copy(exe) for exe in (SENSEKG, *([args.against] if args.against else []))}
+        originals = {exe: (d / "measures.toml").read_text(encoding="utf-8") for exe, d in datas.items()}
+        flips: dict[str, bool] = {}
+
+        def change_one_record(exe: str) -> None:
+            """Flip the wording from the one the build of ``exe`` was last made with."""
+            flips[exe] = not flips.get(exe, False)
+            original = originals[exe]
+            (datas[exe] / "measures.toml").write_text(
+                original.replace(wording, wording + " (reworded)") if flips[exe] else original, encoding="utf-8")
 
         def folder(exe: str) -> Path:
             """Each installation its own build folder: a build replaces only the store it wrote."""
             return out if exe == SENSEKG else root / "build-against"
 
         def build(exe: str = SENSEKG, *extra: str) -> list[str]:
-            return [exe, "build", "--force", *extra, "--out", str(folder(exe)), "--data", str(data)]
+            return [exe, "build", "--force", *extra, "--out", str(folder(exe)), "--data", str(datas[exe])]
 
         def validate(exe: str = SENSEKG, *extra: str) -> list[str]:
             return [exe, "validate", "--graph", str(folder(exe)), *extra]
@@ -119,7 +133,7 @@ def main() -> None:
 
         def rebuilt(*validate_args: str, exe: str = SENSEKG, build_args: tuple[str, ...] = ()):
             def commands() -> list[list[str]]:
-                change_one_record(folder(exe))
+                change_one_record(exe)
                 return [build(exe, *build_args), validate(exe, *validate_args)]
             return commands
 
