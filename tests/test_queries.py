@@ -130,6 +130,11 @@ def test_events_and_entity_list(store):
         ("Beijing SenseTime Technology Development Co., Ltd.", "Bureau of Industry and Security", "2019-10-09")]
     dates = [row[0] for row in run(store, "events-timeline") if row[0] is not None]
     assert dates == sorted(dates) and "2019-10-09" in dates
+    # the sustainability report's own events, and a deployment at a facility the interim report names
+    rows = {row[2]: row for row in run(store, "events-timeline")}
+    assert rows["2024 SenseTime Scholarship Summer Camp"][:2] == ("2024-07", "summer camp")
+    sandbox = next(row for label, row in rows.items() if "Shanghai Autonomous Driving Training Sandbox" in label)
+    assert set(sandbox[3].split(", ")) == {"Shanghai Autonomous Driving Training Sandbox", "Kaiwu"}
 
 
 def test_external_products(store):
