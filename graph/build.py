@@ -24,7 +24,7 @@ from sensekg.loaders.facts import Fact
 from sensekg.loaders.grounding import Grounding, build_names, ground
 from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reportdata import check_report_data
-from sensekg.loaders.reports import Corpus, clean_text, read_corpus
+from sensekg.loaders.reports import Corpus, clean_text, read_corpus, sha256_of
 from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
@@ -141,7 +141,7 @@ def inputs_digest(data: Path | None = None) -> str:
 
 def up_to_date(out: Path, reports: Path, inputs: str) -> bool:
     """Whether the build in ``out`` was made from these reports, manifest and inputs digest."""
-    from sensekg.loaders.reports import MANIFEST, load_manifest, sha256_of
+    from sensekg.loaders.reports import MANIFEST, load_manifest
 
     if not (is_build(out) and (out / TRIG).is_file() and (out / STORE).is_dir()):
         return False
@@ -153,7 +153,7 @@ def up_to_date(out: Path, reports: Path, inputs: str) -> bool:
 
 
 def build_info(result: BuildResult, inputs: str = "") -> dict:
-    from sensekg.loaders.reports import MANIFEST, sha256_of
+    from sensekg.loaders.reports import MANIFEST
 
     return {
         "format": FORMAT,
@@ -232,18 +232,17 @@ def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous |
     changes = store_changes(out, quads, previous)
     if changes is not None:
         removed, added, carried = changes
-        updated = None
         try:
             ox.Store.read_only(str(out / STORE)).backup(str(target))
             updated = ox.Store(str(target))
-            rdfio.update(updated, removed, added)
-            updated.flush()
+            try:
+                rdfio.update(updated, removed, added)
+                updated.flush()
+            finally:
+                del updated  # closed before its files can go
             return carried
         except (OSError, RuntimeError, ValueError):
-            updated = None  # closed before its files go
             shutil.rmtree(target, ignore_errors=True)  # and write it whole
-        finally:
-            del updated
     persisted = ox.Store(str(target))
     rdfio.fill(persisted, quads)
     persisted.flush()
@@ -268,8 +267,6 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
         with _timed(result.timings, "write search index", progress):
             write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
                 result.corpus.documents[report].line(line)))
-        from sensekg.loaders.reports import sha256_of
-
         info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE),
                                              TRIG_SHA: sha256_of(folder / TRIG), STORE_CHANGES: carried or 0}
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")

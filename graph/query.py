@@ -87,7 +87,8 @@ def with_prefixes(text: str) -> str:
 _WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
 
 
-_SUBSELECT = re.compile(r"\{\s*SELECT\b(?P<projection>.*?)\bWHERE\s*\{", re.IGNORECASE | re.DOTALL)
+# a sub-SELECT with its WHERE keyword; one written without it is left alone (no match across braces)
+_SUBSELECT = re.compile(r"\{\s*SELECT\b(?P<projection>[^{}]*?)\bWHERE\s*\{", re.IGNORECASE)
 
 
 def _projected(projection: str) -> set[str]:

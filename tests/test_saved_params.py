@@ -297,3 +297,7 @@ def test_a_parameter_reaches_each_sub_select_that_projects_it():
     assert bound.count(values) == 2
     assert bound.index(values) < bound.index("{ SELECT ?entity ?x WHERE {") < bound.rindex(values) \
         < bound.index("?entity ?p ?x") < bound.index("{ SELECT ?y")
+    # a sub-SELECT written without WHERE is left alone, not matched up to a later one's WHERE
+    text = "SELECT ?x WHERE { { SELECT ?x { ?entity ?p ?x } } { SELECT ?entity ?y WHERE { ?entity ?q ?y } } }"
+    bound = bind(text, {"entity": URIRef("https://w3id.org/sensekg/id/senseauto")})
+    assert bound.count(values) == 2 and bound.index("{ SELECT ?x {") < bound.rindex(values) < bound.index("?entity ?q")
