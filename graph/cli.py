@@ -761,7 +761,7 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
     import json
 
     from sensekg.loaders.registry import load_registry
-    from sensekg.loaders.reportdata import dismissals
+    from sensekg.loaders.reportdata import dismissals, figure_dismissals
     from sensekg.loaders.reports import read_corpus
 
     from .build import inputs_digest, up_to_date
@@ -775,11 +775,12 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
     if not up_to_date(folder, corpus.folder, inputs_digest(data)):
         click.echo(f"sensekg: note: the build in {folder} is not up to date with the reports and data; its "
                    "figures and lines are as it was built (run `sensekg build` first)", err=True)
-    found = coverage(corpus, load_registry(data), open_store(graph_dir), dismissals(data), list(report_ids), data)
+    found = coverage(corpus, load_registry(data), open_store(graph_dir), dismissals(data), list(report_ids), data,
+                     figure_dismissals(data))
     if fmt == "json":
         click.echo(json.dumps([{
             "report": c.report,
-            **{kind: {"accounted": share.accounted, "total": share.total,
+            **{kind: {"accounted": share.accounted, "dismissed": share.dismissed, "total": share.total,
                       **({"missing": [f"{c.report}:{line} {what}" for line, what in share.items]}
                          if kind in show else {})}
                for kind, share in (("figures", c.figures), ("names", c.names), ("lines", c.lines))}}
@@ -789,6 +790,9 @@ def coverage_command(report_ids: tuple[str, ...], show: tuple[str, ...], fmt: st
     for c in found:
         cells = "".join(f"{f'{s.accounted}/{s.total} {s.ratio:6.1%}':>20s}" for s in (c.figures, c.names, c.lines))
         click.echo(f"{c.report:28s}{cells}")
+    click.echo("\nOf which dismissed with a reason (dismissed.toml), not in the graph:")
+    for c in found:
+        click.echo(f"{c.report:28s}{c.figures.dismissed:>20d}{c.names.dismissed:>20d}")
     for c in found:
         for kind, share in (("figures", c.figures), ("names", c.names), ("lines", c.lines)):
             if kind in show:

@@ -4,7 +4,8 @@ Three shares per report, each with the items it leaves out, by ``report:line``:
 
 - **figures**: the figures the report prints (table cells that hold one figure; in prose, amounts
   with a currency, a scale word or a percent sign) that some observation cites on that line with
-  that value, in any scale (3,772.1 million and 3,772,064 thousand are one figure);
+  that value, in any scale (3,772.1 million and 3,772,064 thousand are one figure), or that the
+  curator dismissed, with a reason, in a ``[[figure]]`` record of the report's ``dismissed.toml``;
 - **names**: the proper-name mentions (:mod:`sensekg.loaders.mentions`) that resolve to a registry
   entity or that the curator dismissed, with a reason, in ``dismissed.toml``;
 - **lines**: the lines of text (not blank, not a table's rule or heading row) that at least one
@@ -18,31 +19,25 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import RDF
 
-from sensekg.loaders.extractors.tablereader import find_layout, is_figure, tidy
-from sensekg.loaders.extractors.tables import continued_tables
+from sensekg.loaders.extractors.printedfigures import FigureDismissals, printed_figures
 from sensekg.loaders.mentions import Mention, NameFinder, curated_labels, find_mentions
 from sensekg.loaders.registry import Registry
-from sensekg.loaders.reportdata import Dismissal
+from sensekg.loaders.reportdata import Dismissal, FigureDismissal
 from sensekg.loaders.reports import Corpus, Document
 from sensekg.loaders.vocab import PROV, REPORT, SK
-
-# a figure in prose: an amount with a currency, a scale word or a percent sign (at least one)
-PROSE_FIGURE = re.compile(
-    r"(?P<currency>(?:RMB|HK\$|US\$|HKD|USD)\s?)?(?<![\d.,])(?P<number>\(?\d[\d,]*(?:\.\d+)?\)?)"
-    r"(?P<scale>\s?%|\s(?:million|billion|thousand)\b)?"
-)
 
 
 @dataclass
 class Share:
-    accounted: int = 0
+    accounted: int = 0  # dismissed ones included
     items: list[tuple[int, str]] = field(default_factory=list)  # (line, what) not accounted for
+    dismissed: int = 0  # accounted for by a dismissal with a reason, not by the graph
 
     @property
     def total(self) -> int:
@@ -60,42 +55,6 @@ class Coverage:
     names: Share
     lines: Share
     mentions: list[Mention]
-
-
-def _decimal(text: str) -> Decimal | None:
-    try:
-        return abs(Decimal(text.strip("()%").replace(",", "")))
-    except InvalidOperation:
-        return None
-
-
-def printed_figures(document: Document) -> list[tuple[int, str, Decimal]]:
-    """Every figure the report prints, as (line, as printed, absolute value)."""
-    found = []
-    table_lines = set()
-    for table in continued_tables(document):
-        table_lines.update(row.line for row in table.rows)
-        layout = find_layout(table)
-        if layout is None:
-            continue
-        for row in layout.body:
-            for column in layout.columns:
-                cell = row.cells[column.cell] if column.cell < len(row.cells) else ""
-                if is_figure(cell):
-                    value = _decimal(tidy(cell))
-                    if value is not None:
-                        found.append((row.line, cell.strip(), value))
-    for number, text in document.numbered():
-        if number in table_lines:
-            continue
-        for match in PROSE_FIGURE.finditer(text):
-            if not (match.group("currency") or match.group("scale")):
-                continue
-            printed = match.group("number")
-            value = _decimal(printed)
-            if value is not None and not re.fullmatch(r"(?:19|20)\d\d", printed):
-                found.append((number, match.group(0), value))
-    return found
 
 
 def _matches(printed: Decimal, values: set[Decimal]) -> bool:
@@ -143,7 +102,8 @@ def _text_lines(document: Document) -> set[int]:
 
 
 def coverage(corpus: Corpus, registry: Registry, store: ox.Store, dismissed: list[Dismissal],
-             reports: list[str] | None = None, data: Path | None = None) -> list[Coverage]:
+             reports: list[str] | None = None, data: Path | None = None,
+             figures_dismissed: list[FigureDismissal] = ()) -> list[Coverage]:
     cited, values = evidence_by_line(store)
     finder = NameFinder(registry, curated_labels(data))
     found = []
@@ -151,14 +111,19 @@ def coverage(corpus: Corpus, registry: Registry, store: ox.Store, dismissed: lis
         if reports and document.id not in reports:
             continue
         figures = Share()
+        reviewed = FigureDismissals(list(figures_dismissed), document.id)
         for line, printed, value in printed_figures(document):
             if _matches(value, values.get((document.id, line), set())):
                 figures.accounted += 1
+            elif reviewed.find(line, printed):
+                figures.accounted += 1
+                figures.dismissed += 1
             else:
                 figures.items.append((line, printed))
         mentions = find_mentions(document, registry, dismissed, finder)
         names = Share(sum(1 for m in mentions if not m.undecided),
-                      [(m.line, f"{m.name} ({m.kind})") for m in mentions if m.undecided])
+                      [(m.line, f"{m.name} ({m.kind})") for m in mentions if m.undecided],
+                      sum(1 for m in mentions if m.dismissed and m.entity is None))
         lines = Share()
         for number in sorted(_text_lines(document)):
             if (document.id, number) in cited:

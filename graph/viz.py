@@ -305,7 +305,8 @@ PALETTE = {
     "Organization": ("#f4a259", "dot"), "StandardsBody": ("#2ca02c", "triangle"),
     "GovernmentAgency": ("#8c564b", "triangle"), "AnonymousParty": ("#bbbbbb", "dot"),
     "Product": ("#d62728", "square"), "ExternalProduct": ("#e377c2", "square"),
-    "Standard": ("#17becf", "diamond"), "Scheme": ("#9edae5", "diamond"), "Person": ("#9467bd", "star"),
+    "Standard": ("#17becf", "diamond"), "Scheme": ("#9edae5", "diamond"),
+    "Policy": ("#c5b0d5", "diamond"), "Person": ("#9467bd", "star"),
     "Facility": ("#7f7f7f", "box"), "Event": ("#bcbd22", "ellipse"), "BusinessSegment": ("#aec7e8", "hexagon"),
 }
 

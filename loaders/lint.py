@@ -23,11 +23,12 @@ from pathlib import Path
 
 from .datafiles import data_dir, read_toml
 from .errors import InputError
-from .evidence import MentionIndex
+from .evidence import MentionIndex, anchor_span
+from .extractors.printedfigures import printed_figures
 from .extractors.tablerecords import load_figures, load_skips, load_specs, read_table, tables_files
 from .mentions import NameFinder, curated_labels, find_mentions
 from .registry import Registry, load_registry, name_key
-from .reportdata import dismissals, report_settings
+from .reportdata import dismissals, figure_dismissals, report_settings
 from .reports import Corpus
 from .statements import Record, read_records
 from .vocab import properties
@@ -67,6 +68,7 @@ def lint(corpus: Corpus, folder: Path | None = None) -> tuple[list[Finding], dic
             findings.append(Finding("produces nothing", entry.where,
                                     f"dismissal of {entry.name!r} matches no mention in "
                                     f"{entry.report or 'any report'}"))
+    findings += _figure_dismissals(corpus, folder)
     ceilings = read_ceilings(folder)
     for report, count in undecided.items():
         if report in ceilings and count > ceilings[report]:
@@ -149,6 +151,39 @@ def _idle_and_duplicates(corpus: Corpus, registry: Registry, records: list[Recor
         for line in skip.lines:
             if line not in rows:
                 found.append(Finding("produces nothing", skip.where, f"skip: {skip.report}:{line} is no table row"))
+    return found
+
+
+def _figure_dismissals(corpus: Corpus, folder: Path | None) -> list[Finding]:
+    """A ``[[figure]]`` dismissal whose anchor is not on its line, or holds no figure the line
+    prints, dismisses nothing; one dismissed twice is a duplicate."""
+    found = []
+    printed: dict[str, dict[int, list[str]]] = {}
+    seen: dict[tuple[str, int, str], str] = {}
+    for dismissal in figure_dismissals(folder):
+        if dismissal.report not in corpus:
+            continue
+        if dismissal.report not in printed:
+            printed[dismissal.report] = {}
+            for line, text, _ in printed_figures(corpus[dismissal.report]):
+                printed[dismissal.report].setdefault(line, []).append(text)
+        document = corpus[dismissal.report]
+        for citation in dismissal.citations:
+            if not 1 <= citation.line <= len(document) or anchor_span(document.line(citation.line),
+                                                                  citation.anchor) is None:
+                found.append(Finding("produces nothing", dismissal.where,
+                                     f"figure dismissal: {citation.anchor!r} is not on {citation}"))
+                continue
+            held = [t for t in printed[dismissal.report].get(citation.line, ()) if t.strip() in citation.anchor]
+            if not held:
+                found.append(Finding("produces nothing", dismissal.where,
+                                     f"figure dismissal: {citation.anchor!r} holds no figure that {citation} prints"))
+            for text in held:
+                key = (dismissal.report, citation.line, text.strip())
+                if key in seen and seen[key] != dismissal.where:
+                    found.append(Finding("duplicate", dismissal.where,
+                                         f"figure {text.strip()!r} at {citation} is dismissed at {seen[key]} too"))
+                seen.setdefault(key, dismissal.where)
     return found
 
 

@@ -1,5 +1,5 @@
 """What a report folder says about its report besides statements and tables: its settings
-(``report.toml``) and the names its curator dismissed (``dismissed.toml``).
+(``report.toml``) and the names and figures its curator dismissed (``dismissed.toml``).
 
 Both are read through the same checks as every other data file, so a misspelt key or a
 dismissal without a reason is an error naming the file and line.
@@ -12,9 +12,10 @@ from pathlib import Path
 
 from .datafiles import DISMISSED, SETTINGS, array_records, data_dir, read_toml, report_folders
 from .errors import InputError
+from .facts import Citation
 from .registry import Registry
 from .reports import Corpus
-from .schema import DISMISSAL_SHAPE, SETTINGS_SHAPE, check_record
+from .schema import DISMISSAL_SHAPE, FIGURE_DISMISSAL_SHAPE, SETTINGS_SHAPE, check_record
 
 
 @dataclass(frozen=True)
@@ -58,25 +59,65 @@ def report_segments(registry: Registry, report: str, folder: Path | None = None)
     return found
 
 
-def dismissals(folder: Path | None = None) -> list[Dismissal]:
-    """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity.
+@dataclass(frozen=True)
+class FigureDismissal:
+    """A printed figure that is no observation of the graph, with the curator's reason: a figure
+    cited at ``report:line`` whose anchor holds it, as printed, is dismissed."""
 
-    The data folder's own ``dismissed.toml`` holds names no report makes an entity of (its
-    records have the report ``""``); a report folder's holds that report's."""
-    found = []
+    report: str
+    citations: tuple[Citation, ...]
+    reason: str
+    where: str
+
+
+def _dismissed_files(folder: Path | None):
     base = folder or data_dir()
     for report, root in [("", base), *report_folders(folder).items()]:
         path = root / DISMISSED
         if not path.is_file():
             continue
         data, lines = read_toml(path)
-        extra = sorted(set(data) - {"dismiss"})
+        extra = sorted(set(data) - {"dismiss", "figure"})
         if extra:
-            raise InputError(f"unknown table {extra[0]!r}; expected [[dismiss]] records", path=path)
+            raise InputError(f"unknown table {extra[0]!r}; expected [[dismiss]] or [[figure]] records", path=path)
+        yield report, path, data, lines
+
+
+def _start(where: str) -> int | None:
+    tail = where.rsplit(":", 1)[1]
+    return int(tail) if tail.isdigit() else None
+
+
+def dismissals(folder: Path | None = None) -> list[Dismissal]:
+    """Every ``[[dismiss]]`` record: a name in a report that the curator decided is no entity.
+
+    The data folder's own ``dismissed.toml`` holds names no report makes an entity of (its
+    records have the report ``""``); a report folder's holds that report's."""
+    found = []
+    for report, path, data, lines in _dismissed_files(folder):
         for body, where in array_records(path, data, lines, "dismiss"):
-            start = int(where.rsplit(":", 1)[1]) if where.rsplit(":", 1)[1].isdigit() else None
-            values = check_record(body, DISMISSAL_SHAPE, "[[dismiss]]", path, lines, start)
+            values = check_record(body, DISMISSAL_SHAPE, "[[dismiss]]", path, lines, _start(where))
             found.append(Dismissal(report, values["name"], values["reason"].strip(), where))
+    return found
+
+
+def figure_dismissals(folder: Path | None = None) -> list[FigureDismissal]:
+    """Every ``[[figure]]`` record of a report folder's ``dismissed.toml``: printed figures the
+    curator decided are no observation (a page's furniture, a third party's market forecast, a
+    figure of a thing the graph does not describe), each cited where it is printed, with a reason.
+    A figure is a fact of its own report, so the shared ``dismissed.toml`` holds none."""
+    found = []
+    for report, path, data, lines in _dismissed_files(folder):
+        for body, where in array_records(path, data, lines, "figure"):
+            if not report:
+                raise InputError("[[figure]] dismissals belong in the report's own folder "
+                                 "(reports/<id>/dismissed.toml)", path=where)
+            values = check_record(body, FIGURE_DISMISSAL_SHAPE, "[[figure]]", path, lines, _start(where))
+            wrong = [c for c in values["cite"] if c.report != report]
+            if wrong:
+                raise InputError(f"[[figure]] cites {wrong[0].report!r} but lives in the folder of {report!r}",
+                                 path=where)
+            found.append(FigureDismissal(report, tuple(values["cite"]), values["reason"].strip(), where))
     return found
 
 

@@ -301,6 +301,10 @@ SETTINGS_SHAPE = {"segments": Field(list_of(SLUG, "a list of segment entity ids"
 # reports/<id>/dismissed.toml: a name the curator decided is not an entity, and why
 DISMISSAL_SHAPE = {"name": Field(TEXT, required=True), "reason": Field(TEXT, required=True,
                                                                        missing="needs a reason")}
+FIGURE_DISMISSAL_SHAPE = {
+    "cite": Field(list_of(CITATION, "one or more citations 'report-id:line | the figure as printed'",
+                          single=True, non_empty=True), required=True),
+    "reason": Field(TEXT, required=True, missing="needs a reason")}
 MEASURE_SHAPE = {"label": Field(TEXT, required=True), "definition": Field(TEXT), "alt": Field(NAMES),
                  "sign": Field(one_of(("expense",), "sign convention"))}
 

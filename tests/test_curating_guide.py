@@ -24,7 +24,7 @@ from sensekg.graph.cli import main
 from sensekg.graph.coverage import coverage
 from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.registry import load_registry
-from sensekg.loaders.reportdata import dismissals
+from sensekg.loaders.reportdata import dismissals, figure_dismissals
 from sensekg.loaders.reports import read_corpus
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "curating.md"
@@ -116,8 +116,9 @@ def test_every_example_of_the_curators_guide(runner, built, tmp_path, reports_di
     assert re.search(rf"^{NEW}\s+\d+/\d+\s+[\d.]+%", output("sensekg coverage"), re.M)
     assert "No findings." in output("sensekg lint")
     after = coverage(read_corpus(curator.reports), load_registry(curator.data), open_store(curator.out),
-                     dismissals(curator.data), [NEW], curator.data)[0]
+                     dismissals(curator.data), [NEW], curator.data, figure_dismissals(curator.data))[0]
     assert after.figures.ratio > 0.8 and after.lines.accounted > 400
+    assert after.figures.dismissed == 2  # the guide's two figures of an unnamed customer's app
     assert after.names.accounted >= before.names.accounted + 3
     undecided = {m.name for m in after.mentions if m.undecided}
     assert not {"DeepSeek", "Spring Festival", "Hong Kong Institute of Certified Public Accountants"} & undecided

@@ -163,3 +163,25 @@ def test_coverage_says_when_the_build_is_older_than_the_data(runner, built, data
     with (data_copy / "measures.toml").open("a", encoding="utf-8") as handle:
         handle.write("\n# a curator's edit\n")
     assert note()
+
+
+def test_a_figure_dismissed_with_a_reason_is_accounted_for_and_counted_apart(built):
+    """A ``[[figure]]`` of a report's dismissed.toml accounts for the figure its anchor holds on its
+    line, and coverage counts it as dismissed, not as in the graph."""
+    from sensekg.loaders.facts import Citation
+    from sensekg.loaders.reportdata import FigureDismissal
+
+    corpus, registry, store = built[0].corpus, load_registry(), open_store(built[1])
+    before = coverage(corpus, registry, store, dismissals(), ["annual-results-2024"])[0].figures
+    line, printed = before.items[0]
+    reviewed = FigureDismissal("annual-results-2024", (Citation("annual-results-2024", line, printed),),
+                               "planted", "test")
+    after = coverage(corpus, registry, store, dismissals(), ["annual-results-2024"], None, [reviewed])[0].figures
+    same = before.items.count((line, printed))  # the same figure printed twice on its line
+    assert (after.accounted, after.dismissed, after.total) == (before.accounted + same, same, before.total)
+    assert (line, printed) not in after.items
+    # a dismissal of another report, or on another line, dismisses nothing here
+    elsewhere = FigureDismissal("annual-results-2024", (Citation("annual-results-2024", line + 1, printed),),
+                                "planted", "test")
+    assert coverage(corpus, registry, store, dismissals(), ["annual-results-2024"], None,
+                    [elsewhere])[0].figures.items[0] == (line, printed)

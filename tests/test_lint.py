@@ -68,3 +68,38 @@ def test_more_undecided_names_than_the_ceiling_fail_the_cli(runner, data_copy, r
     assert result.exit_code == 1
     assert "annual-results-2024: " in result.output and "above the ceiling of 1 in lint.toml" in result.output
     assert "sensekg: error: 1 finding(s)" in result.output
+
+
+def test_a_figure_dismissal_must_hold_a_figure_its_line_prints(data_copy, reports_dir):
+    corpus = read_corpus(reports_dir)
+    line = next(n for n, text in corpus["sustainability-report-2024"].numbered() if "staff turnover rate of 12.6%" in text)
+    dismissed = data_copy / SR / "dismissed.toml"
+    start = len(dismissed.read_text(encoding="utf-8").splitlines()) + 2
+    plant(data_copy, f"{SR}/dismissed.toml",
+          f'[[figure]]\ncite = "sustainability-report-2024:{line} | 12.6%"\nreason = "planted"\n\n'
+          f'[[figure]]\ncite = "sustainability-report-2024:{line} | no such words"\nreason = "planted"\n\n'
+          f'[[figure]]\ncite = "sustainability-report-2024:{line} | full-time employees"\nreason = "planted"\n')
+    findings, _ = lint(corpus, data_copy)
+    idle = sorted((f.where.rsplit(":", 1)[1], f.message) for f in findings if f.check == "produces nothing")
+    assert [where for where, _ in idle] == [str(start + 4), str(start + 8)], findings
+    assert "'no such words' is not on sustainability-report-2024" in idle[0][1]
+    assert f"'full-time employees' holds no figure that sustainability-report-2024:{line} prints" in idle[1][1]
+
+
+@pytest.mark.parametrize("body, message", [
+    ('cite = "sustainability-report-2024:2 | 1"\n', "needs a reason"),
+    ('cite = "annual-results-2024:2 | 1"\nreason = "x"\n', "cites 'annual-results-2024' but lives in the folder"),
+])
+def test_a_bad_figure_dismissal_is_an_error_naming_its_file(data_copy, reports_dir, body, message):
+    from sensekg.loaders.errors import InputError
+    from sensekg.loaders.reportdata import figure_dismissals
+
+    plant(data_copy, f"{SR}/dismissed.toml", "[[figure]]\n" + body)
+    with pytest.raises(InputError) as error:
+        figure_dismissals(data_copy)
+    assert message in str(error.value) and "dismissed.toml" in str(error.value)
+    (data_copy / SR / "dismissed.toml").write_text((data_copy / SR / "dismissed.toml").read_text(
+        encoding="utf-8").rsplit("[[figure]]", 1)[0], encoding="utf-8")
+    plant(data_copy, "dismissed.toml", '[[figure]]\ncite = "sustainability-report-2024:2 | 1"\nreason = "x"\n')
+    with pytest.raises(InputError, match="belong in the report's own folder"):
+        figure_dismissals(data_copy)
