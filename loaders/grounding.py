@@ -71,7 +71,7 @@ _ISSUER_WORDS = re.compile(r"\b(?:we|our|us|the group|the company)\b")
 class Names:
     """What grounding knows of the nodes: the names each is printed under, which nodes are
     described by their facts rather than named, each report's issuer, and the observations of
-    expense measures (stored positive, however printed)."""
+    measures with a sign convention (an expense stored positive, a loss negative, however printed)."""
 
     of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node id or IRI -> folded names
     described: set[str] = field(default_factory=set)
@@ -148,7 +148,7 @@ def build_names(facts: list[Fact], registry: Registry, corpus: Corpus, data: Pat
              if d.spec.period_start and d.spec.period_end and d.spec.period_start.year == d.spec.period_end.year}
     measures = {m.id: m for m in curated_measures(data).values()}.values()
     names = Names.of_build(facts, ((e.id, e.names) for e in registry if e.type not in DESCRIBED_CLASSES),
-                           ((str(m.iri), (m.label, *m.aliases), m.sign == "expense") for m in measures),
+                           ((str(m.iri), (m.label, *m.aliases), m.sign is not None) for m in measures),
                            issuers, {iri: name for name, iri in classes().items()})
     names.years = years
     names.printed_as = {e.id: e.names for e in registry if e.type in DESCRIBED_CLASSES}

@@ -24,7 +24,7 @@ class Measure:
     definition: str | None
     aliases: tuple[str, ...]
     curated: bool = False
-    sign: str | None = None  # "expense": values are amounts of expense, stored positive
+    sign: str | None = None  # "expense": amounts of expense, stored positive; "loss": losses, stored negative
 
     @property
     def iri(self) -> URIRef:

@@ -120,6 +120,8 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
     printed = best.value
     if best.measure.sign == "expense":  # one sign, however the report printed it (see measures.toml)
         value, printed = abs(value), abs(printed)
+    elif best.measure.sign == "loss":
+        value, printed = -abs(value), -abs(printed)
     node = Ref(_node_id(key, number))
     measure, period_ = best.measure, best.period
     label = f"{measure.label}, {period_.label}"

@@ -306,7 +306,7 @@ FIGURE_DISMISSAL_SHAPE = {
                           single=True, non_empty=True), required=True),
     "reason": Field(TEXT, required=True, missing="needs a reason")}
 MEASURE_SHAPE = {"label": Field(TEXT, required=True), "definition": Field(TEXT), "alt": Field(NAMES),
-                 "sign": Field(one_of(("expense",), "sign convention"))}
+                 "sign": Field(one_of(("expense", "loss"), "sign convention"))}
 
 
 @cache
