@@ -64,7 +64,7 @@ def _matches(printed: Decimal, values: set[Decimal]) -> bool:
     for value in values:
         for shift in range(-9, 10):
             scaled = abs(value).scaleb(shift)
-            if abs(scaled - printed) < step / 2 or scaled == printed:
+            if abs(scaled - printed) <= step / 2:  # 153.25 million is printed 153.3 (or 153.2)
                 return True
     return False
 

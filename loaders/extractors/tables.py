@@ -17,7 +17,7 @@ and counted, never turned into numbers.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import replace
 from pathlib import Path
 
@@ -80,7 +80,7 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
             skipped.append(Skipped(f"skip record ({record.where})", record.report, line,
                                    f"override: {record.reason}"))
     named = {(c.report, c.line, abs(r.normalized[0])) for r in figure_readings for c in r.citations[:1]}
-    accounted = {(report, line) for report, line, _ in named} | set(refused)  # rows a record speaks for
+    records_on = Counter((r.citations[0].report, r.citations[0].line) for r in figure_readings)
     generic: list[Reading] = []
     headings: dict[str, str] = {}
     for document in corpus:
@@ -105,11 +105,17 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
                 if where in refused:
                     continue
                 generic.append(reading)
-            # a row a [[figure]] record reads is read, whatever the reader made of it
+            # a row [[figure]] records read whole is read, whatever the reader made of it; one they
+            # read in part keeps its reason for the rest
+            figures_on = {row.line: sum(1 for cell in row.cells[1:] if is_figure(cell)) for row in table.rows}
             seen = set()
             for entry in result.skipped:
-                if (entry.report, entry.line) in accounted or (entry.line, entry.reason) in seen:
+                where = (entry.report, entry.line)
+                if where in refused or (records_on[where] and records_on[where] >= figures_on.get(entry.line, 0)) \
+                        or (entry.line, entry.reason) in seen:
                     continue
+                if records_on[where]:
+                    entry = replace(entry, reason=f"{entry.reason} (read in part by [[figure]] records)")
                 seen.add((entry.line, entry.reason))
                 skipped.append(entry)
     readings += figure_readings
