@@ -2,6 +2,7 @@
 
     python bench/sample_evidence.py build --count 100 --seed 15 --kind facts > facts.md
     python bench/sample_evidence.py build --count 50 --seed 15 --kind figures > figures.md
+    python bench/sample_evidence.py build --since old-build --count 80 --seed 16 --kind all > added.md
 
 Each evidence node says that one report line states one fact. For each sampled node it prints
 the fact with labels (subject, property, object or value), the cited report:line, the line as
@@ -9,8 +10,11 @@ printed and the two lines on either side, and the head of its table if it is in 
 figure, the observation's other facts too. A
 reviewer says RIGHT (the line, or the heading it is, states the fact), PARTLY or WRONG against
 the report alone. ``facts`` samples every fact that is not a figure's (not of an observation or
-a measure); ``figures`` samples the facts of observations. The README's grounding precision came
-from these two commands, judged line by line.
+a measure); ``figures`` samples the facts of observations; ``all`` both. ``--since`` keeps the
+evidence an older build lacks (evidence IRIs hash report, line and triple, so what is new is what
+a change added), leaving out the labels and types that come with every new node. The README's
+grounding precision came from the first two commands, and the precision of issue 16's additions
+from the third, judged line by line.
 """
 
 from __future__ import annotations
@@ -49,14 +53,21 @@ def main() -> None:
     parser.add_argument("build", type=Path, help="a build folder (holding sensekg.trig)")
     parser.add_argument("--count", type=int, default=100)
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument("--kind", choices=("facts", "figures"), default="facts")
+    parser.add_argument("--kind", choices=("facts", "figures", "all"), default="facts")
+    parser.add_argument("--since", type=Path, help="an older build folder: sample only evidence it lacks")
     args = parser.parse_args()
     store = ox.Store()
     store.bulk_load(path=str(args.build / "sensekg.trig"), format=ox.RdfFormat.TRIG)
     corpus = read_corpus()
     figures = ("/id/obs-", "/measure/")
     pool = [row for row in store.query(QUERY, use_default_graph_as_union=True)
-            if (args.kind == "figures") == any(part in row["s"].value for part in figures)]
+            if args.kind == "all" or (args.kind == "figures") == any(part in row["s"].value for part in figures)]
+    if args.since is not None:
+        old = ox.Store()
+        old.bulk_load(path=str(args.since / "sensekg.trig"), format=ox.RdfFormat.TRIG)
+        known = {row["e"] for row in old.query(QUERY, use_default_graph_as_union=True)}
+        naming = ("http://www.w3.org/2000/01/rdf-schema#label", "http://purl.org/linked-data/cube#dataSet")
+        pool = [row for row in pool if row["e"] not in known and row["p"].value not in naming]
     random.seed(args.seed)
     for number, row in enumerate(random.sample(pool, min(args.count, len(pool))), start=1):
         report, line = row["report"].value.rsplit("/", 1)[-1], int(row["line"].value)
