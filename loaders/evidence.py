@@ -10,6 +10,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rdflib import RDF, RDFS, Literal
 from rdflib.namespace import SKOS
@@ -52,14 +53,17 @@ def anchor_span(text: str, anchor: str) -> tuple[int, int] | None:
     return (match.start(), match.end()) if match else None
 
 
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each passage of ``text``: sentences, and runs between HTML tags."""
+@lru_cache(maxsize=16384)
+def sentence_spans(text: str) -> tuple[tuple[int, int], ...]:
+    """The (start, end) of each passage of ``text``: sentences, and runs between HTML tags.
+
+    Kept per text: a line that states many facts is split once, not once per fact."""
     spans, left = [], 0
     for boundary in _SENTENCE_END.finditer(text):
         spans.append((left, boundary.start()))
         left = boundary.end()
     spans.append((left, len(text)))
-    return [(a, b) for a, b in spans if text[a:b].strip()]
+    return tuple((a, b) for a, b in spans if text[a:b].strip())
 
 
 def passage(text: str, span: tuple[int, int]) -> str:

@@ -200,15 +200,21 @@ def _named(line: str, folded: tuple[str, ...] | None) -> bool:
     return True if folded is None else names_on(line, folded, folded=True)
 
 
+# terms the judge compares with for every fact, made once (a namespace attribute makes a new term)
+_CATEGORY, _VALUE, _ALT_LABEL = SK.category, SK.value, SKOS.altLabel
+_DATE_TYPES = (XSD.gYear, XSD.gYearMonth, XSD.date)
+_DECIMAL, _BOOLEAN = XSD.decimal, XSD.boolean
+
+
 def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
     obj, predicate = fact.object, fact.predicate
     if predicate in STRUCTURAL or predicate in CLASSIFYING:
         return True
-    if predicate == SK.category and names.key(fact.subject) in names.described:
+    if predicate == _CATEGORY and names.key(fact.subject) in names.described:
         return True
     if predicate in NAMING and names.key(fact.subject) in names.described:
         return True  # a described node's label is made from its facts, which are grounded one by one
-    if predicate == SKOS.altLabel:  # a short name is printed as one, not inside the full name
+    if predicate == _ALT_LABEL:  # a short name is printed as one, not inside the full name
         return names_on(_without_longer(line, fold(str(obj)), names.of.get(names.key(fact.subject)) or ()),
                         (str(obj),))
     if predicate in NAMING:  # a label may add a qualifier to the printed name: "SenseAuto (ecosystem company)"
@@ -226,12 +232,12 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
     if predicate in PERIOD_BOUNDS:  # a period is printed by its year: "2024", "June 30, 2025", "FY2024"
         year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(obj))
         return year is None or _date_stated(line, year.group(0), report, names)
-    if obj.datatype in (XSD.gYear, XSD.gYearMonth, XSD.date):
+    if obj.datatype in _DATE_TYPES:
         return _date_stated(line, str(obj), report, names)
-    if obj.datatype == XSD.decimal:
+    if obj.datatype == _DECIMAL:
         signed = names.key(fact.subject) not in names.expense
-        return value_on(line, Decimal(str(obj)), signed, exact=predicate == SK.value)
-    if obj.datatype == XSD.boolean:
+        return value_on(line, Decimal(str(obj)), signed, exact=predicate == _VALUE)
+    if obj.datatype == _BOOLEAN:
         return True
     return len(text_parts_on(line, str(obj))) == len(text_parts(str(obj)))
 
