@@ -134,6 +134,19 @@ def table_lines(lines: list[str], header: str) -> list[int]:
     return [number for number, text in enumerate(lines, start=1) if pattern.match(text)]
 
 
+_HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]\s]+)\s*\]\]?\s*(?:#.*)?$")
+
+
+def header_lines(lines: list[str]) -> dict[str, list[int]]:
+    """Every ``[header]`` and ``[[header]]`` of a file, with the 1-based lines it starts at, in one
+    pass: what :func:`table_lines` gives for each header, for a file of many tables."""
+    found: dict[str, list[int]] = {}
+    for number, text in enumerate(lines, start=1):
+        if "[" in text and (match := _HEADER.match(text)):
+            found.setdefault(match.group(1), []).append(number)
+    return found
+
+
 def record_lines(lines: list[str], header: str, count: int) -> list[int | None]:
     """The header line of each of ``count`` ``[[header]]`` records; ``None`` for all when the
     headers do not match the records one to one (an inline ``header = [{...}]`` array)."""

@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from .datafiles import data_dir, data_files, read_toml, table_lines
+from .datafiles import data_dir, data_files, header_lines, read_toml
 from .errors import InputError
 from .schema import MEASURE_SHAPE, SLUG_PATTERN, check_record, entity_shape
 
@@ -96,8 +96,9 @@ def load_registry(folder: Path | None = None) -> Registry:
     entities = []
     for path in data_files("entities", folder, at_least_one=True):
         data, lines = read_toml(path)
+        headers = header_lines(lines)
         for entity_id, body in data.items():
-            line = (table_lines(lines, entity_id) or [None])[0]
+            line = (headers.get(entity_id) or [None])[0]
             if not SLUG.match(entity_id):
                 raise InputError(f"entity id {entity_id!r} must be lower-case letters, digits and '-'",
                                  path=path, line=line)
@@ -121,8 +122,9 @@ def _check_measures(folder: Path | None) -> None:
     if not path.exists():  # reported by whoever reads the measures, if anyone does
         return
     data, lines = read_toml(path)
+    headers = header_lines(lines)
     for measure_id, body in data.items():
-        line = (table_lines(lines, measure_id) or [None])[0]
+        line = (headers.get(measure_id) or [None])[0]
         if not SLUG.match(measure_id):
             raise InputError(f"measure id {measure_id!r} must be lower-case letters, digits and '-'",
                              path=path, line=line)
