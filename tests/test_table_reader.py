@@ -284,7 +284,8 @@ def test_period_rows():
 
 @pytest.mark.parametrize(("before", "bound"), [
     ("annual PUE within ", "upper"), ("we had more than ", "lower"), ("over ", "lower"),
-    ("computing power exceeded ", "lower"), ("approximately ", None), ("reached ", None),
+    ("computing power exceeded ", "lower"), ("users surpassed ", "lower"), ("approximately ", None),
+    ("reached ", None),
 ])
 def test_bounds(before, bound):
     assert bound_of(before) == bound

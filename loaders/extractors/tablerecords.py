@@ -327,8 +327,8 @@ def read_figure(corpus: Corpus, registry: Registry, spec: FigureSpec, data: Path
 
 _UPPER = re.compile(r"\b(?:within|up to|at most|no more than|less than|fewer than|below|under|not exceeding)\s*"
                     r"(?:RMB|HK\$|US\$)?\s*$", re.I)
-_LOWER = re.compile(r"\b(?:more than|over|exceeded|exceeding|exceeds|above|at least|no less than|in excess of)\s*"
-                    r"(?:RMB|HK\$|US\$)?\s*$", re.I)
+_LOWER = re.compile(r"\b(?:more than|over|exceeded|exceeding|exceeds|surpassed|surpassing|surpasses|above|at least"
+                    r"|no less than|in excess of)\s*(?:RMB|HK\$|US\$)?\s*$", re.I)
 
 
 def bound_of(before: str) -> str | None:
