@@ -15,7 +15,8 @@ from .reports import clean_text
 _FOLD = str.maketrans({"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "-", "−": "-"})
 _NUMBER = re.compile(r"(?<![\w.,])(\()?([-+]?)(?:(?:rmb|us\$|hk\$|\$)\s?)?(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(\))?")
 _SCALES = tuple(Decimal(10) ** exponent for exponent in (0, 3, 6, 9, 12))
-_NEGATIVE_WORDS = re.compile(r"\b(?:loss|losses|decrease|decreased|decline|declined|negative|down|outflow)\b")
+_NEGATIVE_WORDS = re.compile(r"\b(?:loss|losses|decrease|decreased|decline|declined|negative|down|outflow|"
+                             r"narrowed|narrowing)\b")
 MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september",
           "october", "november", "december")
 

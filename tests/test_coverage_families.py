@@ -107,3 +107,17 @@ def test_top_customer_shares_over_time(store):
 def test_the_prospectus_net_losses_are_losses(store):
     losses = {row[0]: Decimal(row[2]) for row in run(store, "losses-over-time") if row[1] == "Loss for the period"}
     assert losses["FY2020"] == Decimal(-12158300000) and losses["FY2024"] == Decimal(-4306584000)
+
+
+def test_a_change_in_prose_joins_the_change_the_statements_give(store):
+    """A [[figure]] with a baseline is its measure's change: the overview's "net loss ... narrowing
+    by 33.7%" (annual-results-2024:45) is the same observation as the loss change of line 29, and
+    "decreased by 9.1%" is a change of -9.1."""
+    found = rows(store, PREFIXES + """SELECT ?value ?baseline ?line WHERE {
+        ?o sk:measure measure:loss-for-the-period-year-over-year-change ; sk:periodLabel "FY2024" ;
+           sk:value ?value ; sk:baselinePeriod ?baseline .
+        ?e rdf:subject ?o ; rdf:predicate sk:value ; sk:line ?line }""")
+    assert {(Decimal(v), b) for v, b, _ in found} == {(Decimal("-33.7"), "FY2023")}
+    assert {"29", "45"} <= {line for _, _, line in found}
+    assert observed(store, "sensetime", "Administrative and selling expenses, year-over-year change") == {
+        ("FY2024", Decimal("-9.1"))}

@@ -346,3 +346,17 @@ def test_a_table_without_a_period_or_a_unit_is_skipped_not_guessed(tmp_path):
     result = read_generic(dated, dated.tables[0], load_registry(), "sensetime")
     assert result.readings == []
     assert {s.reason for s in result.skipped} == {"no unit in the header, caption or row"}
+
+
+def test_a_figure_with_a_baseline_is_a_change_in_percent(data_copy):
+    from sensekg.loaders.errors import InputError
+    from sensekg.loaders.extractors.tablerecords import load_figures
+
+    path = data_copy / "reports" / "annual-results-2024" / "tables.toml"
+    start = len(path.read_text(encoding="utf-8").splitlines()) + 2
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write('\n[[figure]]\ncite = "annual-results-2024:45 | increased by 10.8%"\nmeasure = "Revenue"\n'
+                     'baseline = "FY2023"\nunit = "RMB million"\nperiod = "FY2024"\n')
+    with pytest.raises(InputError, match="a change in percent") as error:
+        load_figures(data_copy)
+    assert f"tables.toml:{start}" in str(error.value)

@@ -20,7 +20,7 @@ from ..datafiles import TABLES, array_records, read_toml, report_files
 from ..errors import InputError
 from ..facts import Citation
 from ..figures import NotANumber, looks_dotted, looks_numeric, parse_value, period
-from ..measures import measure_for
+from ..measures import change_measure, measure_for
 from ..observations import Reading
 from ..registry import Registry
 from ..reports import Corpus, Row
@@ -281,6 +281,7 @@ class FigureSpec:
     subject: str
     segment: str | None
     where: str
+    baseline: str | None = None  # the figure is the measure's change (%) from this period
 
 
 def load_figures(folder: Path | None = None, parsed=None) -> list[FigureSpec]:
@@ -292,10 +293,16 @@ def load_figures(folder: Path | None = None, parsed=None) -> list[FigureSpec]:
     for body, where in _records(folder, parsed, "figure"):
         try:
             period(body["period"])
+            baseline = body.get("baseline")
+            if baseline is not None:
+                period(baseline)
+                if body["unit"] != "%":
+                    raise ValueError(f"a figure with a baseline is a change in percent: unit {body['unit']!r} "
+                                     "should be '%'")
             figures.append(FigureSpec(
                 Citation.parse(body["cite"]), body["measure"], body["period"],
                 Citation.parse(body["period_cite"]) if body.get("period_cite") else None,
-                body["unit"], body.get("subject", "sensetime"), body.get("segment"), where))
+                body["unit"], body.get("subject", "sensetime"), body.get("segment"), where, baseline))
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"figure specification: {exc}", path=where) from None
         except InputError as exc:
@@ -317,12 +324,22 @@ def read_figure(corpus: Corpus, registry: Registry, spec: FigureSpec, data: Path
     line = corpus[spec.citation.report].line(spec.citation.line) if spec.citation.report in corpus else ""
     at = line.find(spec.citation.anchor)
     before = (line[max(0, at - 30):at] if at >= 0 else "") + spec.citation.anchor[:match.start()]
+    measure = measure_for(spec.measure, data)
+    if spec.baseline:  # "increased by 10.8%", "narrowing by 33.7%": the measure's change from the baseline
+        measure = change_measure(measure, data)
+        if _DECLINE.search(before):
+            value = -abs(value)
     return Reading(
-        subject=spec.subject, measure=measure_for(spec.measure, data), period=period(spec.period),
+        subject=spec.subject, measure=measure, period=period(spec.period),
         value=value, unit=spec.unit, citations=(spec.citation,), origin=f"figure ({spec.where})",
         segment=spec.segment, period_citations=(spec.period_citation,) if spec.period_citation else (),
-        bound=bound_of(before),
+        bound=bound_of(before), baseline=spec.baseline,
     )
+
+
+# a change printed after a word of decline, with no other figure between: "decreased by 9.1%"
+_DECLINE = re.compile(r"\b(?:decrease[ds]?|decreasing|down|declined?|declining|fell|fall(?:ing|s)?|"
+                      r"narrow(?:ed|ing|s)?|reduc(?:ed|ing|tion)|drop(?:ped|s)?|lower)\b[^\d%]*$", re.I)
 
 
 _UPPER = re.compile(r"\b(?:within|up to|at most|no more than|less than|fewer than|below|under|not exceeding)\s*"
