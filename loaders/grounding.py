@@ -204,6 +204,8 @@ def _named(line: str, folded: tuple[str, ...] | None) -> bool:
 _CATEGORY, _VALUE, _ALT_LABEL = SK.category, SK.value, SKOS.altLabel
 _DATE_TYPES = (XSD.gYear, XSD.gYearMonth, XSD.date)
 _DECIMAL, _BOOLEAN = XSD.decimal, XSD.boolean
+_BASELINE = SK.baselinePeriod
+_YEAR_ON_YEAR = re.compile(r"\b(?:year-on-year|year-over-year|yoy|period-over-period|period-on-period)\b")
 
 
 def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
@@ -229,6 +231,8 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
         return _named(line, names.of.get(key))
     if not isinstance(obj, Literal):
         return True
+    if predicate == _BASELINE and _YEAR_ON_YEAR.search(line):
+        return True  # "up 19.0% YoY": the change is from the same period a year before
     if predicate in PERIOD_BOUNDS:  # a period is printed by its year: "2024", "June 30, 2025", "FY2024"
         year = re.search(r"(?<!\d)(?:19|20)\d\d(?!\d)", str(obj))
         return year is None or _date_stated(line, year.group(0), report, names)

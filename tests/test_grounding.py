@@ -175,6 +175,21 @@ def test_a_period_is_stated_by_its_year_or_as_the_reporting_period(corpus, regis
     assert not judge(other, SR, fold(corpus[SR].line(1258)), names).object
 
 
+def test_a_baseline_is_stated_by_its_year_or_by_year_on_year(corpus, registry):
+    from sensekg.loaders.grounding import judge
+    names = build_names([], registry, corpus)
+    line = next(n for n, text in corpus[AR].numbered() if "SenseAuto’s new vehicle deliveries exceeded" in text)
+    baseline = fact("obs-test", "baselinePeriod", Literal("FY2023"), (AR, line), record=False)
+    # "a year-on-year increase of 29.2%": from the same period a year before
+    assert "year-on-year" in corpus[AR].line(line) and "2023" not in corpus[AR].line(line)
+    assert judge(baseline, AR, fold(corpus[AR].line(line)), names).object
+    # a line that prints neither the year nor a year-on-year phrase does not state it
+    plain = next(n for n, text in corpus[AR].numbered() if text.strip() and "2023" not in text
+                 and not any(w in text.lower() for w in ("year-on-year", "year-over-year", "yoy", "period-over")))
+    assert not judge(dataclasses.replace(baseline, citations=(Citation(AR, plain, ""),)), AR,
+                     fold(corpus[AR].line(plain)), names).object
+
+
 def test_a_classification_of_a_described_node_is_cited_where_the_node_is_stated(corpus, registry):
     # the partnership's partner is named at 480; line 1459 is another story (a charity event)
     party = Fact(Ref("p-test"), RDF.type, SK.Partnership, (cite(SR, 480), cite(SR, 1459)),
