@@ -123,7 +123,7 @@ def coverage(corpus: Corpus, registry: Registry, store: ox.Store, dismissed: lis
         mentions = find_mentions(document, registry, dismissed, finder)
         names = Share(sum(1 for m in mentions if not m.undecided),
                       [(m.line, f"{m.name} ({m.kind})") for m in mentions if m.undecided],
-                      sum(1 for m in mentions if m.dismissed and m.entity is None))
+                      sum(1 for m in mentions if m.dismissed))
         lines = Share()
         for number in sorted(_text_lines(document)):
             if (document.id, number) in cited:

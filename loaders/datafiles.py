@@ -128,23 +128,22 @@ def parse_toml(text: str, path: Path) -> tuple[dict, list[str]]:
                          line=int(match.group(1)) if match else None) from None
 
 
-def table_lines(lines: list[str], header: str) -> list[int]:
-    """1-based lines where ``[header]`` or ``[[header]]`` starts, in order of appearance."""
-    pattern = re.compile(rf"^\s*\[\[?\s*{re.escape(header)}\s*\]\]?\s*(#.*)?$")
-    return [number for number, text in enumerate(lines, start=1) if pattern.match(text)]
-
-
 _HEADER = re.compile(r"^\s*\[\[?\s*([^\[\]\s]+)\s*\]\]?\s*(?:#.*)?$")
 
 
 def header_lines(lines: list[str]) -> dict[str, list[int]]:
-    """Every ``[header]`` and ``[[header]]`` of a file, with the 1-based lines it starts at, in one
-    pass: what :func:`table_lines` gives for each header, for a file of many tables."""
+    """Every ``[header]`` and ``[[header]]`` of a file, with the 1-based lines it starts at, in
+    order of appearance, found in one pass (a file of many tables is scanned once, not per table)."""
     found: dict[str, list[int]] = {}
     for number, text in enumerate(lines, start=1):
         if "[" in text and (match := _HEADER.match(text)):
             found.setdefault(match.group(1), []).append(number)
     return found
+
+
+def table_lines(lines: list[str], header: str) -> list[int]:
+    """1-based lines where ``[header]`` or ``[[header]]`` starts, in order of appearance."""
+    return header_lines(lines).get(header, [])
 
 
 def record_lines(lines: list[str], header: str, count: int) -> list[int | None]:

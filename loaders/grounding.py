@@ -76,7 +76,7 @@ class Names:
     of: dict[str, tuple[str, ...]] = field(default_factory=dict)  # node id or IRI -> folded names
     described: set[str] = field(default_factory=set)
     issuers: dict[str, str] = field(default_factory=dict)  # report id -> the issuing company's id
-    expense: set[str] = field(default_factory=set)
+    unsigned: set[str] = field(default_factory=set)  # observations of measures with a sign convention
     own: set[str] = field(default_factory=set)  # observations and awards: the issuer's unless they say otherwise
     awards: set[str] = field(default_factory=set)
     labels: dict[str, tuple[str, ...]] = field(default_factory=dict)  # described node -> its labels, as written
@@ -99,19 +99,19 @@ class Names:
     def of_build(cls, facts: Iterable[Fact], entities: Iterable[tuple[str, Iterable[str]]],
                  measures: Iterable[tuple[str, Iterable[str], bool]], issuers: dict[str, str],
                  classes: dict[URIRef, str]) -> Names:
-        """Names from the registry's ``(id, names)``, the measures' ``(iri, names, expense)``, and
+        """Names from the registry's ``(id, names)``, the measures' ``(iri, names, has a sign convention)``, and
         the labels, aliases and classes the facts give the other nodes."""
         names = cls(issuers=dict(issuers))
         registered = set()
         for node, printed in entities:
             names.add(node, printed)
             registered.add(node)
-        expense_measures, curated = set(), set()
-        for iri, printed, expense in measures:
+        signed_measures, curated = set(), set()
+        for iri, printed, has_sign in measures:
             names.add(iri, printed)
             curated.add(iri)
-            if expense:
-                expense_measures.add(iri)
+            if has_sign:
+                signed_measures.add(iri)
         for fact in facts:
             key = names.key(fact.subject)
             if key is None or key in registered:
@@ -129,8 +129,8 @@ class Names:
                 names.described.add(key)
             elif fact.predicate in NAMING:
                 names.add(key, (str(fact.object),))
-            elif fact.predicate == SK.measure and str(fact.object) in expense_measures:
-                names.expense.add(key)
+            elif fact.predicate == SK.measure and str(fact.object) in signed_measures:
+                names.unsigned.add(key)
         return names
 
 
@@ -239,7 +239,7 @@ def _object_on(fact: Fact, report: str, line: str, names: Names) -> bool:
     if obj.datatype in _DATE_TYPES:
         return _date_stated(line, str(obj), report, names)
     if obj.datatype == _DECIMAL:
-        signed = names.key(fact.subject) not in names.expense
+        signed = names.key(fact.subject) not in names.unsigned
         return value_on(line, Decimal(str(obj)), signed, exact=predicate == _VALUE)
     if obj.datatype == _BOOLEAN:
         return True

@@ -24,7 +24,7 @@ from pathlib import Path
 from .datafiles import data_dir, read_toml
 from .errors import InputError
 from .evidence import MentionIndex, anchor_span
-from .extractors.printedfigures import printed_figures
+from .extractors.printedfigures import holds, printed_figures
 from .extractors.tablerecords import load_figures, load_skips, load_specs, read_table, tables_files
 from .mentions import NameFinder, curated_labels, find_mentions
 from .registry import Registry, load_registry, name_key
@@ -174,7 +174,7 @@ def _figure_dismissals(corpus: Corpus, folder: Path | None) -> list[Finding]:
                 found.append(Finding("produces nothing", dismissal.where,
                                      f"figure dismissal: {citation.anchor!r} is not on {citation}"))
                 continue
-            held = [t for t in printed[dismissal.report].get(citation.line, ()) if t.strip() in citation.anchor]
+            held = [t for t in printed[dismissal.report].get(citation.line, ()) if holds(citation.anchor, t)]
             if not held:
                 found.append(Finding("produces nothing", dismissal.where,
                                      f"figure dismissal: {citation.anchor!r} holds no figure that {citation} prints"))

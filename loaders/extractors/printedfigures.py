@@ -64,6 +64,12 @@ def _squeeze(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def holds(anchor: str, printed: str) -> bool:
+    """Whether a dismissal's anchor holds a figure as printed (white space aside)."""
+    figure = _squeeze(printed)
+    return bool(figure) and figure in _squeeze(anchor)
+
+
 class FigureDismissals:
     """Which printed figures of a report the curator dismissed: a figure on a cited line whose
     anchor holds it as printed."""
@@ -74,11 +80,7 @@ class FigureDismissals:
             if dismissal.report != report:
                 continue
             for citation in dismissal.citations:
-                self.anchors.setdefault(citation.line, []).append((_squeeze(citation.anchor), dismissal))
+                self.anchors.setdefault(citation.line, []).append((citation.anchor, dismissal))
 
     def find(self, line: int, printed: str) -> FigureDismissal | None:
-        figure = _squeeze(printed)
-        for anchor, dismissal in self.anchors.get(line, ()):
-            if figure and figure in anchor:
-                return dismissal
-        return None
+        return next((dismissal for anchor, dismissal in self.anchors.get(line, ()) if holds(anchor, printed)), None)

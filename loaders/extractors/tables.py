@@ -107,20 +107,25 @@ def extract_table_readings(corpus: Corpus, registry: Registry,
                 generic.append(reading)
             # a row [[figure]] records read whole is read, whatever the reader made of it; one they
             # read in part keeps its reason for the rest
-            figures_on = {row.line: sum(1 for cell in row.cells[1:] if is_figure(cell)) for row in table.rows}
             seen = set()
             for entry in result.skipped:
                 where = (entry.report, entry.line)
-                if where in refused or (records_on[where] and records_on[where] >= figures_on.get(entry.line, 0)) \
-                        or (entry.line, entry.reason) in seen:
+                if where in refused or (entry.line, entry.reason) in seen:
                     continue
                 if records_on[where]:
+                    if records_on[where] >= _figure_cells(table, entry.line):
+                        continue
                     entry = replace(entry, reason=f"{entry.reason} (read in part by [[figure]] records)")
                 seen.add((entry.line, entry.reason))
                 skipped.append(entry)
     readings += figure_readings
     order = {report: index for index, report in enumerate(corpus.ids)}
     return readings + separate_homonyms(generic, readings, headings, data, order), skipped
+
+
+def _figure_cells(table: Table, line: int) -> int:
+    """How many figures the table's row at ``line`` prints, its label aside."""
+    return next((sum(1 for cell in row.cells[1:] if is_figure(cell)) for row in table.rows if row.line == line), 0)
 
 
 def result_name(document: Document, table: Table) -> str:
