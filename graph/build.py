@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import RDF
+from rdflib import RDF, RDFS
 
 from sensekg.loaders.eventdates import conflicts, merge_precisions
 from sensekg.loaders.evidence import check_facts, registry_facts
@@ -34,6 +34,7 @@ from .buildio import (
     FORMAT,
     INDEX,
     INFO,
+    NQUADS,
     ORIGINS,
     STORE,
     STORE_FILES,
@@ -58,6 +59,7 @@ class BuildResult:
     readings: list = field(default_factory=list)  # every figure read, before merging into observations
     origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
     grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
+    lines: list[str] = field(default_factory=list)  # each quad's N-Quads line without " .", in the same order
 
 
 @contextmanager
@@ -107,9 +109,9 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
         origins: dict[str, set[str]] = {}
-        quads = assemble(corpus, facts, evidence, data, origins)
+        quads, lines = assemble(corpus, facts, evidence, data, origins)
     return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry),
-                       extraction.readings, origins, grounded)
+                       extraction.readings, origins, grounded, lines)
 
 
 # data files that do not shape the graph: the names dismissed, and lint's ceilings
@@ -167,57 +169,116 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
 
 
 TRIG_SHA = "trig sha256"
+NQUADS_SHA = "nquads sha256"
 STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
 REUSE_SHARE = 0.05  # past this share of the quads changed, the store is written whole again
 
 
+def nquads_lines(data: bytes) -> list[str]:
+    """The lines of an N-Quads file that sensekg wrote, without their final " .": a line break
+    inside a literal is escaped, so each quad ends at the first " .\\n" after it."""
+    lines = data.decode("utf-8").split(" .\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _parse_lines(lines: Iterable[str]) -> list[Quad]:
+    """Quads from N-Quads lines without their final " ." (as :func:`assemble` gives them)."""
+    text = "".join(f"{line} .\n" for line in lines)
+    return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)) if text else []
+
+
 @dataclass
 class Previous:
-    """The build being replaced, read before the work: its quads and the SHA-256 of the TriG
-    they were parsed from (the store is reused only if the build recorded that same TriG)."""
+    """The build being replaced, read before the work: its quads as N-Quads lines (without the
+    final " .", sorted, as :func:`assemble` gives a build's), and the SHA-256 of the file they were
+    read from, under the key its build recorded it by (the store is reused only if the build
+    recorded that same file). The lines come from the build's ``sensekg.nq``, or, for a build
+    that has none, from its TriG, parsed: strings hash and compare several times faster than quads,
+    and reading lines is several times faster than parsing TriG."""
 
-    quads: list[Quad]
-    trig_sha256: str
-    _changes: tuple[list[Quad], set[Quad], set[Quad]] | None = field(default=None, repr=False, compare=False)
+    lines: list[str]
+    sha256: str
+    recorded_as: str = NQUADS_SHA
+    _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
+    _changes: tuple[list[str], list[Quad], list[Quad]] | None = field(default=None, repr=False, compare=False)
 
-    def changes(self, quads: list[Quad]) -> tuple[set[Quad], set[Quad]]:
-        """The quads removed and added since this build (computed once per list of quads: the
-        store update and the account of changed facts both ask)."""
-        if self._changes is None or self._changes[0] is not quads:
-            old, new = set(self.quads), set(quads)
-            self._changes = (quads, old - new, new - old)  # set against set: each hash computed once
+    @classmethod
+    def of_quads(cls, quads: Iterable[Quad], sha256: str = "", recorded_as: str = TRIG_SHA) -> Previous:
+        ordered = sorted(quads, key=str)
+        return cls([str(q) for q in ordered], sha256, recorded_as, ordered)
+
+    @property
+    def quads(self) -> list[Quad]:
+        """The quads themselves, parsed from the lines when first asked for."""
+        if self._quads is None:
+            self._quads = _parse_lines(self.lines)
+        return self._quads
+
+    def changes(self, quads: list[Quad], lines: list[str] | None = None) -> tuple[list[Quad], list[Quad]]:
+        """The quads removed and added since this build; ``lines`` are those of ``quads`` when
+        the caller has them (computed once per list: the store update and the account of
+        changed facts both ask)."""
+        if lines is None:
+            lines = [str(q) for q in quads]
+        if self._changes is None or self._changes[0] is not lines:
+            old, new = set(self.lines), set(lines)
+            gone = sorted(old - new)
+            came = new - old
+            added = [quad for quad, line in zip(quads, lines, strict=True) if line in came]
+            self._changes = (lines, _parse_lines(gone), added)
         return self._changes[1], self._changes[2]
+
+    def labels(self) -> dict:
+        """rdfs:label of each subject that has one (for showing removed facts)."""
+        return labels_of_lines(self.lines)
+
+
+def labels_of_lines(lines: Iterable[str]) -> dict:
+    """rdfs:label of each subject that has one, from N-Quads lines: only the label lines are parsed."""
+    label = f" <{RDFS.label}> "
+    return {q.subject: q.object.value for q in _parse_lines(line for line in lines if label in line)}
 
 
 def read_previous(out: Path, need_store: bool = True) -> Previous | None:
     """The build in ``out``, or None when there is none, it cannot be read, or (``need_store``)
-    it records no TriG digest and store files, so that its store could not be reused anyway."""
+    it records no digest of the file read and store files, so that its store could not be reused
+    anyway. Its ``sensekg.nq`` is read when its digest is the one its build recorded; otherwise
+    its TriG, parsed."""
     if not (is_build(out) and (out / TRIG).is_file()):
         return None
     info = read_info(out)
-    if need_store and not (isinstance(info.get(TRIG_SHA), str) and isinstance(info.get(STORE_FILES), dict)):
+    if need_store and not isinstance(info.get(STORE_FILES), dict):
         return None
     try:
+        if isinstance(info.get(NQUADS_SHA), str) and (out / NQUADS).is_file():
+            data = (out / NQUADS).read_bytes()
+            digest = hashlib.sha256(data).hexdigest()
+            if digest == info[NQUADS_SHA]:
+                return Previous(nquads_lines(data), digest)
+        if need_store and not isinstance(info.get(TRIG_SHA), str):
+            return None
         data = (out / TRIG).read_bytes()
-        return Previous(list(ox.parse(data, format=ox.RdfFormat.TRIG)), hashlib.sha256(data).hexdigest())
+        return Previous.of_quads(ox.parse(data, format=ox.RdfFormat.TRIG), hashlib.sha256(data).hexdigest())
     except (OSError, SyntaxError, ValueError):
         return None  # a damaged build is replaced whole, not compared with
 
 
-def store_changes(out: Path, quads: list[Quad],
-                  previous: Previous | None) -> tuple[set[Quad], set[Quad], int] | None:
+def store_changes(out: Path, quads: list[Quad], previous: Previous | None,
+                  lines: list[str] | None = None) -> tuple[list[Quad], list[Quad], int] | None:
     """The named-graph quads removed and added since ``previous``, and the changes its store
     will then carry in all, when ``out``'s store can be updated into this build's: the build
-    recorded the TriG that ``previous`` was read from and the store's files, neither changed
+    recorded the file that ``previous`` was read from and the store's files, neither changed
     since, and the changes stay under :data:`REUSE_SHARE` of the quads. Otherwise None."""
     if previous is None:
         return None
     info = read_info(out)
     carried = info.get(STORE_CHANGES, 0)
-    if (info.get(TRIG_SHA) != previous.trig_sha256 or not isinstance(info.get(STORE_FILES), dict)
+    if (info.get(previous.recorded_as) != previous.sha256 or not isinstance(info.get(STORE_FILES), dict)
             or not isinstance(carried, int) or not (out / STORE).is_dir() or changed_store_files(out)):
         return None
-    removed, added = previous.changes(quads)
+    removed, added = previous.changes(quads, lines)
     carried += len(removed) + len(added)
     blank = any(isinstance(t, ox.BlankNode) for q in (*removed, *added) for t in (q.subject, q.object))
     if carried > REUSE_SHARE * len(quads) or blank:  # blank nodes: a re-parse may rename them
@@ -225,11 +286,12 @@ def store_changes(out: Path, quads: list[Quad],
     return removed, added, carried
 
 
-def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None) -> int | None:
+def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None,
+                lines: list[str] | None = None) -> int | None:
     """Write the store at ``target``: a checkpoint of ``out``'s store (hard links to its
     immutable files, milliseconds) changed into this build's where :func:`store_changes` allows,
     else the whole store. Returns the changes the updated store carries, None when written whole."""
-    changes = store_changes(out, quads, previous)
+    changes = store_changes(out, quads, previous, lines)
     if changes is not None:
         removed, added, carried = changes
         try:
@@ -259,16 +321,18 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write TriG", progress):
             rdfio.write(result.quads, folder / TRIG, "trig")
+            rdfio.write(result.quads, folder / NQUADS, "nq")
         progress("write store…")
         start = time.perf_counter()
-        carried = write_store(folder / STORE, result.quads, out.absolute(), previous)
+        carried = write_store(folder / STORE, result.quads, out.absolute(), previous, result.lines or None)
         result.timings["write store" if carried is None else "update store"] = time.perf_counter() - start
         write_origins(result.origins, folder / ORIGINS)
         with _timed(result.timings, "write search index", progress):
             write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
                 result.corpus.documents[report].line(line)))
         info = build_info(result, inputs) | {STORE_FILES: store_digests(folder / STORE),
-                                             TRIG_SHA: sha256_of(folder / TRIG), STORE_CHANGES: carried or 0}
+                                             TRIG_SHA: sha256_of(folder / TRIG), NQUADS_SHA: sha256_of(folder / NQUADS),
+                                             STORE_CHANGES: carried or 0}
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])

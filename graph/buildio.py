@@ -35,12 +35,13 @@ from pathlib import Path
 from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused
 
 TRIG = "sensekg.trig"
+NQUADS = "sensekg.nq"  # the same quads as N-Quads, one per line, in the TriG's order (see build.write_outputs)
 INFO = "build-info.json"
 STORE = "store"
 ORIGINS = "origins.json"
 INDEX = "evidence.sqlite"  # full-text index of the quoted passages (see evidence_index)
 FORMAT = "sensekg-build/1"
-OUTPUTS = frozenset({TRIG, INFO, STORE, ORIGINS, INDEX})
+OUTPUTS = frozenset({TRIG, NQUADS, INFO, STORE, ORIGINS, INDEX})
 WAIT_FOR_SWAP = 30.0  # seconds a reader waits for a live build's swap (it takes milliseconds)
 
 

@@ -10,7 +10,7 @@ lines the new build cites.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -192,12 +192,15 @@ def rdf_patch(change: BuildDiff) -> str:
 
 
 def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20,
-                 changed: tuple[Iterable[ox.Quad], Iterable[ox.Quad]] | None = None) -> list[str]:
+                 changed: tuple[Iterable[ox.Quad], Iterable[ox.Quad]] | None = None,
+                 labels: Callable[[], dict] | None = None) -> list[str]:
     """A short account of the facts one build adds and removes against another: what a curator
     sees after a rebuild. Only facts count (evidence follows them); the first ``limit`` of each
     are shown with labels and their graph's report. Empty when the facts are the same.
     ``changed``, the quads removed and added when the caller has them, spares working them out:
-    the facts added are the added quads that are facts, and so on."""
+    the facts added are the added quads that are facts, and so on; ``labels``, when given, gives
+    the labels of both builds' subjects (asked only when some fact changed) instead of ``old``
+    and ``new``."""
     def facts(quads: Iterable[ox.Quad]) -> set[ox.Quad]:
         return {q for q in quads if isinstance(q.graph_name, ox.NamedNode) and not _is_evidence(q.subject)
                 and "/report/" in q.graph_name.value}
@@ -210,7 +213,7 @@ def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20,
     added, removed = sorted(came, key=str), sorted(gone, key=str)
     if not added and not removed:
         return []
-    labels = {**_labels(old), **_labels(new)}
+    labels = labels() if labels is not None else {**_labels(old), **_labels(new)}
     lines = [f"{len(added)} fact(s) added, {len(removed)} removed since the last build:"]
     for sign, changed in (("+", added), ("-", removed)):
         for quad in changed[:limit]:

@@ -241,6 +241,20 @@ def union_of_trig(trig: Path, path: Path) -> None:
     _group(path)
 
 
+def union_of_nquads(nquads: Path, path: Path) -> None:
+    """Write the union of the graphs of a build's ``sensekg.nq`` to ``path`` as N-Triples, each
+    subject's lines adjacent. The build writes its quads sorted by their lines, every one in a
+    named graph (``S P O G .``), so a triple several graphs hold comes on adjacent lines and is
+    written once; no term is parsed, which makes it several times faster than from the TriG."""
+    previous = None
+    with nquads.open("rb") as stream, path.open("wb") as out:
+        for line in stream:
+            triple = line.rsplit(b" ", 2)[0]
+            if triple != previous:
+                out.write(triple + b" .\n")
+                previous = triple
+
+
 def _order(v: Violation) -> tuple[str, str, str, str]:
     return str(v.focus), str(v.path), str(v.value), v.component
 
@@ -322,6 +336,13 @@ def validate_trig(trig: Path, engine: str = DEFAULT_ENGINE, jobs: int | None = N
                   reuse: bool = True) -> ValidationReport:
     """Validate the union of a TriG file's graphs; see :func:`validate_union`."""
     return validate_union(lambda path: union_of_trig(trig, path), engine, jobs, size, progress, cache, reuse)
+
+
+def validate_nquads(nquads: Path, engine: str = DEFAULT_ENGINE, jobs: int | None = None,
+                    size: int = PARTITION_TRIPLES, progress: Callable[[int, int], None] | None = None,
+                    cache: Path | None = None, reuse: bool = True) -> ValidationReport:
+    """Validate the union of the graphs of a build's ``sensekg.nq``; see :func:`validate_union`."""
+    return validate_union(lambda path: union_of_nquads(nquads, path), engine, jobs, size, progress, cache, reuse)
 
 
 def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_ENGINE, jobs: int | None = None,

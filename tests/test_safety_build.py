@@ -152,7 +152,8 @@ def test_build_fills_an_empty_folder_and_keeps_its_permissions(runner, tmp_path)
     assert result.exit_code == 0, result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
     assert json.loads((out / "build-info.json").read_text())["format"] == FORMAT
-    assert sorted(p.name for p in out.iterdir()) == ["build-info.json", "evidence.sqlite", "origins.json", "sensekg.trig", "store"]
+    assert sorted(p.name for p in out.iterdir()) == ["build-info.json", "evidence.sqlite", "origins.json",
+                                                     "sensekg.nq", "sensekg.trig", "store"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".empty.sensekg-lock", "empty"]
 
 

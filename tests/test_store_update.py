@@ -119,7 +119,35 @@ def test_the_account_of_changed_facts_is_the_same_from_the_quads_that_changed(bu
     evidence = next(q for q in old if q.subject.value.startswith(str(EVIDENCE)))
     new = [q for q in old if q not in (fact, evidence)]
     new.append(ox.Quad(fact.subject, fact.predicate, ox.Literal("A new label"), fact.graph_name))
-    previous = Previous(old, "")
+    previous = Previous.of_quads(old)
     whole = fact_changes(old, new)
     assert whole[0] == "1 fact(s) added, 1 removed since the last build:"
     assert fact_changes(old, new, changed=previous.changes(new)) == whole
+
+
+def test_the_build_n_quads_are_its_quads_in_the_trig_order(built):
+    """``sensekg.nq`` holds the TriG's quads, one line each, in the order the build sorted them;
+    a rebuild reads those lines back as they were made."""
+    from sensekg.graph.build import NQUADS_SHA
+    from sensekg.graph.buildio import NQUADS, TRIG, read_info
+    from sensekg.loaders.reports import sha256_of
+
+    result, out = built
+    previous = read_previous(out)
+    assert previous.recorded_as == NQUADS_SHA and previous.sha256 == read_info(out)[NQUADS_SHA]
+    assert previous.lines == result.lines == [str(q) for q in result.quads]
+    assert set(ox.parse(path=str(out / NQUADS), format=ox.RdfFormat.N_QUADS)) == \
+        set(ox.parse(path=str(out / TRIG), format=ox.RdfFormat.TRIG))
+    assert sha256_of(out / NQUADS) == previous.sha256
+
+
+def test_a_build_whose_n_quads_changed_is_read_from_its_trig(tmp_path, built):
+    from sensekg.graph.build import TRIG_SHA
+    from sensekg.graph.buildio import NQUADS
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    with (out / NQUADS).open("a", encoding="utf-8") as stream:
+        stream.write("<urn:a> <urn:b> <urn:c> <urn:g> .\n")
+    previous = read_previous(out)
+    assert previous.recorded_as == TRIG_SHA and previous.lines == built[0].lines

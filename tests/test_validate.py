@@ -170,3 +170,32 @@ def test_a_damaged_results_file_only_costs_a_full_run(clean, tmp_path):
     faulty, expected = planted(clean)
     report = validate_store(store(faulty), cache=cache)
     assert report.checked == report.subjects and found(report) == expected
+
+
+def test_the_build_n_quads_give_the_union_the_store_gives(clean, tmp_path):
+    """`validate` reads a build's union from its sorted N-Quads lines without parsing them: the
+    planted faults (one spans two report graphs) are found as from the store, and so is every
+    subject."""
+    from sensekg.graph import rdfio
+    from sensekg.graph.validate import validate_nquads
+
+    quads, expected = planted(clean)
+    nquads = tmp_path / "sensekg.nq"
+    rdfio.write(sorted(quads, key=str), nquads, "nq")  # as the build writes it
+    report = validate_nquads(nquads, jobs=2, size=8_000)
+    whole = validate_store(store(quads), jobs=2, size=8_000)
+    assert found(report) == expected and report.violations == whole.violations
+    assert report.subjects == whole.subjects
+
+
+def test_validate_reads_the_trig_when_the_n_quads_are_not_the_builds(built, tmp_path):
+    import shutil
+
+    import sensekg
+    from sensekg.graph.buildio import NQUADS
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    (out / NQUADS).write_text("", encoding="utf-8")  # emptied: read, it would validate nothing
+    report = sensekg.validate(out)
+    assert report.conforms and report.subjects > 40_000

@@ -293,9 +293,11 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=None if fresh else previous)
     changes = None
     if compare and previous is not None:
+        from sensekg.graph.build import labels_of_lines
         from sensekg.graph.diff import fact_changes
 
-        changes = fact_changes(previous.quads, result.quads, changed=previous.changes(result.quads))
+        changes = fact_changes([], [], changed=previous.changes(result.quads, result.lines),
+                               labels=lambda: previous.labels() | labels_of_lines(result.lines))
     return BuildOutcome(out, False, result, changes)
 
 
@@ -305,9 +307,11 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     Only the subjects changed since the last run are validated again unless ``full``. Returns a
     ``ValidationReport``: ``.conforms``, ``.violations``, and ``str()`` of
     ``sensekg.graph.validate.format_report`` for the readable form."""
-    from sensekg.graph.buildio import STORE, changed_store_files, resolve_graph_path
-    from sensekg.graph.validate import cache_path, validate_trig
+    from sensekg.graph.build import NQUADS_SHA, TRIG_SHA
+    from sensekg.graph.buildio import INFO, NQUADS, STORE, changed_store_files, read_info, resolve_graph_path
+    from sensekg.graph.validate import cache_path, validate_nquads, validate_trig
     from sensekg.loaders.errors import CorruptStore
+    from sensekg.loaders.reports import sha256_of
 
     if engine not in ("shifty", "pyshacl"):
         raise InputError(f"engine {engine!r}: give shifty or pyshacl")
@@ -316,9 +320,15 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     if (folder / STORE).is_dir() and changed_store_files(folder):  # the TriG is validated, the store queried
         raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it with "
                            "`sensekg build --force`", path=folder / STORE)
+    # the build's N-Quads hold the TriG's quads and are read several times faster; only when both
+    # are as the build wrote them (a TriG given alone, or changed since, is read itself)
+    info = read_info(folder) if (folder / INFO).is_file() and (folder / NQUADS).is_file() else {}
+    same = (bool(info) and info.get(NQUADS_SHA) == sha256_of(folder / NQUADS)
+            and info.get(TRIG_SHA) == sha256_of(trig))
     try:
-        return validate_trig(trig, engine=engine, jobs=jobs, progress=progress, cache=cache_path(folder),
-                             reuse=not full)
+        run = validate_nquads if same else validate_trig
+        return run(folder / NQUADS if same else trig, engine=engine, jobs=jobs, progress=progress,
+                   cache=cache_path(folder), reuse=not full)
     except SyntaxError as exc:
         raise InputError(f"the built graph is corrupt ({exc}); rebuild it with `sensekg build --force`",
                          path=trig) from None
