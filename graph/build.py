@@ -172,6 +172,7 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
 TRIG_SHA = "trig sha256"
 NQUADS_SHA = "nquads sha256"
 STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
+CHANGED = "changed since"  # the subjects whose quads changed since the replaced build (for validate)
 REUSE_SHARE = 0.05  # past this share of the quads changed, the store is written whole again
 
 
@@ -287,28 +288,33 @@ def store_changes(out: Path, quads: list[Quad], previous: Previous | None,
     return removed, added, carried
 
 
-def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None,
-                lines: list[str] | None = None, nquads: Path | None = None) -> int | None:
-    """Write the store at ``target``: a checkpoint of ``out``'s store (hard links to its
-    immutable files, milliseconds) changed into this build's where :func:`store_changes` allows,
-    else the whole store: from ``nquads``, the quads' N-Quads file, and ``lines``, their lines,
-    when given (RocksDB's bulk loader then reads them without holding Python's lock, so the
-    caller can go on in another thread), else from the quads. Returns the changes the updated
-    store carries, None when written whole."""
+def update_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None,
+                 lines: list[str] | None = None) -> int | None:
+    """Write at ``target`` a checkpoint of ``out``'s store (hard links to its immutable files,
+    milliseconds) changed into this build's, where :func:`store_changes` allows. Returns the
+    changes the updated store carries, or None when it was not done (nothing is left at ``target``)."""
     changes = store_changes(out, quads, previous, lines)
-    if changes is not None:
-        removed, added, carried = changes
+    if changes is None:
+        return None
+    removed, added, carried = changes
+    try:
+        ox.Store.read_only(str(out / STORE)).backup(str(target))
+        updated = ox.Store(str(target))
         try:
-            ox.Store.read_only(str(out / STORE)).backup(str(target))
-            updated = ox.Store(str(target))
-            try:
-                rdfio.update(updated, removed, added)
-                updated.flush()
-            finally:
-                del updated  # closed before its files can go
-            return carried
-        except (OSError, RuntimeError, ValueError):
-            shutil.rmtree(target, ignore_errors=True)  # and write it whole
+            rdfio.update(updated, removed, added)
+            updated.flush()
+        finally:
+            del updated  # closed before its files can go
+        return carried
+    except (OSError, RuntimeError, ValueError):
+        shutil.rmtree(target, ignore_errors=True)  # and the caller writes it whole
+        return None
+
+
+def fill_store(target: Path, quads: list[Quad], nquads: Path | None = None, lines: list[str] | None = None) -> None:
+    """Write the whole store at ``target``: from ``nquads``, the quads' N-Quads file, and
+    ``lines``, their lines, when given (RocksDB's bulk loader then reads them without holding
+    Python's lock, so the caller can go on in another thread), else from the quads."""
     persisted = ox.Store(str(target))
     if nquads is not None and lines is not None:
         rdfio.fill_from_nquads(persisted, nquads, lines)
@@ -316,7 +322,16 @@ def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous |
         rdfio.fill(persisted, quads)
     persisted.flush()
     del persisted
-    return None
+
+
+def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous | None,
+                lines: list[str] | None = None) -> int | None:
+    """:func:`update_store`, else :func:`fill_store`. Returns the changes the updated store
+    carries, None when written whole."""
+    carried = update_store(target, quads, out, previous, lines)
+    if carried is None:
+        fill_store(target, quads)
+    return carried
 
 
 def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None] = lambda _: None,
@@ -330,29 +345,54 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
             rdfio.write(result.quads, folder / TRIG, "trig")
             rdfio.write(result.quads, folder / NQUADS, "nq")
         progress("write store…")
+        start = time.perf_counter()
+        carried = update_store(folder / STORE, result.quads, out.absolute(), previous, result.lines or None)
+        if carried is not None:
+            result.timings["update store"] = time.perf_counter() - start
 
-        def store() -> tuple[int | None, float]:
+        def fill() -> float:
             start = time.perf_counter()
-            carried = write_store(folder / STORE, result.quads, out.absolute(), previous, result.lines or None,
-                                  folder / NQUADS)
-            return carried, time.perf_counter() - start
+            fill_store(folder / STORE, result.quads, folder / NQUADS, result.lines or None)
+            return time.perf_counter() - start
 
-        # the store is written in a thread while this one writes the rest: a whole write is
-        # RocksDB's bulk loader, which does not hold Python's lock, and takes the longest
+        # a whole store is written in a thread while this one writes the rest: RocksDB's bulk
+        # loader does not hold Python's lock, and takes the longest
         with ThreadPoolExecutor(1, thread_name_prefix="sensekg-store") as pool:
-            writing = pool.submit(store)
+            writing = pool.submit(fill) if carried is None else None
             write_origins(result.origins, folder / ORIGINS)
             with _timed(result.timings, "write search index", progress):
                 write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
                     result.corpus.documents[report].line(line)))
             digests = {TRIG_SHA: sha256_of(folder / TRIG), NQUADS_SHA: sha256_of(folder / NQUADS)}
-            carried, seconds = writing.result()
-        result.timings["write store" if carried is None else "update store"] = seconds
+            if writing is not None:
+                result.timings["write store"] = writing.result()  # while the index was written
         info = build_info(result, inputs) | digests | {STORE_FILES: store_digests(folder / STORE),
                                                        STORE_CHANGES: carried or 0}
+        changed = changed_subjects(result, previous)
+        if changed is not None:
+            info[CHANGED] = changed
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])
+
+
+def changed_subjects(result: BuildResult, previous: Previous | None) -> dict | None:
+    """What ``validate`` needs to check again after this build replaced ``previous``: the
+    SHA-256 of the replaced build's N-Quads, the subjects of the quads removed and added, and
+    those of them whose type changed (the nodes pointing to those are checked too). None when the
+    replaced build had no N-Quads, a blank node changed, or more than :data:`REUSE_SHARE` of the
+    quads did (validating by the subjects' digests is then as quick)."""
+    if previous is None or previous.recorded_as != NQUADS_SHA or not result.lines:
+        return None
+    removed, added = previous.changes(result.quads, result.lines)
+    if len(removed) + len(added) > REUSE_SHARE * len(result.quads):
+        return None
+    changed = [*removed, *added]
+    if any(isinstance(t, ox.BlankNode) for q in changed for t in (q.subject, q.object)):
+        return None
+    rdf_type = str(RDF.type)
+    return {"since": previous.sha256, "subjects": sorted({str(q.subject) for q in changed}),
+            "retyped": sorted({str(q.subject) for q in changed if q.predicate.value == rdf_type})}
 
 
 def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:

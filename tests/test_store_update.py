@@ -151,3 +151,21 @@ def test_a_build_whose_n_quads_changed_is_read_from_its_trig(tmp_path, built):
         stream.write("<urn:a> <urn:b> <urn:c> <urn:g> .\n")
     previous = read_previous(out)
     assert previous.recorded_as == TRIG_SHA and previous.lines == built[0].lines
+
+
+def test_validate_after_a_rebuild_checks_only_what_the_build_recorded_as_changed(tmp_path, built, data_copy):
+    from sensekg.graph.build import CHANGED
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    first = sensekg.validate(out)  # the results of the build about to be replaced
+    assert first.conforms and first.checked == first.subjects
+    measures = data_copy / "measures.toml"
+    measures.write_text(measures.read_text(encoding="utf-8").replace(REWORDED, REWORDED + " (reworded)"),
+                        encoding="utf-8")
+    sensekg.build(out=out, data=data_copy, force=True)
+    assert json.loads((out / INFO).read_text(encoding="utf-8"))[CHANGED]["subjects"] == \
+        ["<https://w3id.org/sensekg/measure/revenue>"]
+    again = sensekg.validate(out)
+    assert again.conforms and again.checked == 1 and again.subjects == first.subjects
+    assert sensekg.validate(out, full=True).violations == again.violations

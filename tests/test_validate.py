@@ -199,3 +199,55 @@ def test_validate_reads_the_trig_when_the_n_quads_are_not_the_builds(built, tmp_
     (out / NQUADS).write_text("", encoding="utf-8")  # emptied: read, it would validate nothing
     report = sensekg.validate(out)
     assert report.conforms and report.subjects > 40_000
+
+
+def _rebuilt(old: list[ox.Quad], new: list[ox.Quad], stamp: str) -> dict:
+    """The record a build replacing a build of ``old`` (its N-Quads digest ``stamp``) by ``new`` keeps."""
+    from sensekg.graph.build import NQUADS_SHA, BuildResult, Previous, changed_subjects
+
+    previous = Previous.of_quads(old, stamp, NQUADS_SHA)
+    ordered = sorted(new, key=str)
+    return changed_subjects(BuildResult(None, [], ordered, lines=[str(q) for q in ordered]), previous)
+
+
+def test_validating_what_a_rebuild_changed_reports_what_a_full_run_reports(clean, tmp_path):
+    """After a rebuild, ``validate`` checks only the subjects the build recorded as changed (and
+    those pointing to a retyped node), from the store, when the last results are of the build it
+    replaced; the faults it finds are a full run's, also the one that spans two report graphs."""
+    from sensekg.graph import rdfio
+    from sensekg.graph.validate import validate_changes, validate_nquads
+
+    cache = tmp_path / "validation.json"
+    nquads = tmp_path / "sensekg.nq"
+    rdfio.write(sorted(clean, key=str), nquads, "nq")
+    assert validate_nquads(nquads, cache=cache, stamp="first").conforms
+
+    faulty, expected = planted(clean)
+    changed = _rebuilt(clean, faulty, "first")
+    report = validate_changes(store(faulty), changed, "second", cache=cache)
+    full = validate_store(store(faulty))
+    assert found(report) == expected and report.violations == full.violations
+    assert report.subjects == full.subjects and 0 < report.checked <= len(changed["subjects"]) + 10
+
+    assert validate_changes(store(faulty), changed, "second", cache=cache) is None  # results of "second" now
+    mended = validate_changes(store(clean), _rebuilt(faulty, clean, "second"), "third", cache=cache)
+    assert mended.conforms and not mended.violations
+
+
+def test_validating_what_changed_revalidates_those_pointing_to_a_retyped_node(clean, tmp_path):
+    from sensekg.graph import rdfio
+    from sensekg.graph.validate import validate_changes, validate_nquads
+
+    cache = tmp_path / "validation.json"
+    nquads = tmp_path / "sensekg.nq"
+    rdfio.write(sorted(clean, key=str), nquads, "nq")
+    assert validate_nquads(nquads, cache=cache, stamp="first").conforms
+    membership = next(q for q in clean if q.predicate.value == SK + "member")
+    member = membership.object
+    retyped = [q for q in clean if not (q.subject == member and q.predicate.value == RDF + "type")]
+    retyped.append(ox.Quad(member, node(RDF + "type"), node(SK + "Product"), membership.graph_name))
+    changed = _rebuilt(clean, retyped, "first")
+    assert changed["retyped"] == [str(member)] and str(membership.subject) not in changed["subjects"]
+    report = validate_changes(store(retyped), changed, "second", cache=cache)
+    assert found(report) == found(validate_store(store(retyped)))
+    assert (membership.subject.value, SK + "member", "ClassConstraintComponent") in found(report)

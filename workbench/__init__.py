@@ -307,9 +307,9 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     Only the subjects changed since the last run are validated again unless ``full``. Returns a
     ``ValidationReport``: ``.conforms``, ``.violations``, and ``str()`` of
     ``sensekg.graph.validate.format_report`` for the readable form."""
-    from sensekg.graph.build import NQUADS_SHA, TRIG_SHA
+    from sensekg.graph.build import CHANGED, NQUADS_SHA, TRIG_SHA
     from sensekg.graph.buildio import INFO, NQUADS, STORE, changed_store_files, read_info, resolve_graph_path
-    from sensekg.graph.validate import cache_path, validate_nquads, validate_trig
+    from sensekg.graph.validate import cache_path, validate_changes, validate_nquads, validate_trig
     from sensekg.loaders.errors import CorruptStore
     from sensekg.loaders.reports import sha256_of
 
@@ -326,9 +326,19 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     same = (bool(info) and info.get(NQUADS_SHA) == sha256_of(folder / NQUADS)
             and info.get(TRIG_SHA) == sha256_of(trig))
     try:
-        run = validate_nquads if same else validate_trig
-        return run(folder / NQUADS if same else trig, engine=engine, jobs=jobs, progress=progress,
-                   cache=cache_path(folder), reuse=not full)
+        if not same:
+            return validate_trig(trig, engine=engine, jobs=jobs, progress=progress, cache=cache_path(folder),
+                                 reuse=not full)
+        if not full and isinstance(info.get(CHANGED), dict) and (folder / STORE).is_dir():
+            # the build's record of what changed since the build the last results are of
+            import pyoxigraph as ox
+
+            report = validate_changes(ox.Store.read_only(str(folder / STORE)), info[CHANGED], info[NQUADS_SHA],
+                                      engine=engine, cache=cache_path(folder))
+            if report is not None:
+                return report
+        return validate_nquads(folder / NQUADS, engine=engine, jobs=jobs, progress=progress,
+                               cache=cache_path(folder), reuse=not full, stamp=info[NQUADS_SHA])
     except SyntaxError as exc:
         raise InputError(f"the built graph is corrupt ({exc}); rebuild it with `sensekg build --force`",
                          path=trig) from None
