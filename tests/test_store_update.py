@@ -8,6 +8,8 @@ import shutil
 
 import pyoxigraph as ox
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import sensekg
 from sensekg.graph import rdfio
@@ -169,3 +171,12 @@ def test_validate_after_a_rebuild_checks_only_what_the_build_recorded_as_changed
     again = sensekg.validate(out)
     assert again.conforms and again.checked == 1 and again.subjects == first.subjects
     assert sensekg.validate(out, full=True).violations == again.violations
+
+
+@given(st.sets(st.text(max_size=4), max_size=300), st.sets(st.text(max_size=4), max_size=300))
+def test_the_walk_along_two_builds_lines_finds_what_comparing_sets_finds(old, new):
+    from sensekg.graph.build import sorted_difference
+
+    before, after = sorted(old), sorted(new)
+    gone, came = sorted_difference(before, after, run=4)
+    assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
