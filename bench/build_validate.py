@@ -10,6 +10,8 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
 2. The curator's loop, ``build --force`` then ``validate``, after a rebuild in which one record
    changed (the definition of one measure, alternately two wordings, so that every run changes
    it), against the same with ``validate --full``: what incremental validation saves.
+   The same pair again with a record whose change reaches the report graphs: one of SenseCore's
+   aliases removed, then restored (facts, their evidence, and the names mentions match).
 3. The same loop against the same with ``build --force --fresh``: what updating the replaced
    build's store, instead of writing it whole, saves.
 4. ``build --force --fresh`` then ``validate --full``, the cold run of issue 18's first target,
@@ -109,15 +111,23 @@ def main() -> None:
             return target
 
         datas = {exe: data_copy(exe) for exe in (SENSEKG, *([args.against] if args.against else []))}
-        originals = {exe: (d / "measures.toml").read_text(encoding="utf-8") for exe, d in datas.items()}
-        flips: dict[str, bool] = {}
+        # the records a run changes: a measure's definition (the ontology graph only), or one of
+        # SenseCore's aliases (a fact with its evidence, in a report graph, and the names it matches)
+        edits = {"definition": ("measures.toml", wording, wording + " (reworded)"),
+                 "alias": ("entities/products.toml", ', "SenseTime AI Infrastructure"', "")}
+        originals = {(exe, name): (d / name).read_text(encoding="utf-8")
+                     for exe, d in datas.items() for name, _, _ in edits.values()}
+        assert all(old in originals[(SENSEKG, name)] for name, old, _ in edits.values()), \
+            "bench/build_validate.py: a record it edits has moved"
+        flips: dict[tuple[str, str], bool] = {}
 
-        def change_one_record(exe: str) -> None:
-            """Flip the wording from the one the build of ``exe`` was last made with."""
-            flips[exe] = not flips.get(exe, False)
-            original = originals[exe]
-            (datas[exe] / "measures.toml").write_text(
-                original.replace(wording, wording + " (reworded)") if flips[exe] else original, encoding="utf-8")
+        def change_one_record(exe: str, edit: str = "definition") -> None:
+            """Flip the record from the way the build of ``exe`` was last made with."""
+            name, old, new = edits[edit]
+            flips[(exe, edit)] = not flips.get((exe, edit), False)
+            original = originals[(exe, name)]
+            (datas[exe] / name).write_text(original.replace(old, new) if flips[(exe, edit)] else original,
+                                           encoding="utf-8")
 
         def folder(exe: str) -> Path:
             """Each installation its own build folder: a build replaces only the store it wrote."""
@@ -131,9 +141,10 @@ def main() -> None:
 
         run([build(), validate()])  # a build to validate, and the results an incremental run starts from
 
-        def rebuilt(*validate_args: str, exe: str = SENSEKG, build_args: tuple[str, ...] = ()):
+        def rebuilt(*validate_args: str, exe: str = SENSEKG, build_args: tuple[str, ...] = (),
+                    edit: str = "definition"):
             def commands() -> list[list[str]]:
-                change_one_record(exe)
+                change_one_record(exe, edit)
                 return [build(exe, *build_args), validate(exe, *validate_args)]
             return commands
 
@@ -148,6 +159,8 @@ def main() -> None:
                    lambda: [validate(SENSEKG, "--full", "--engine", "pyshacl")], args.runs))
         print(pair("one record changed: build + validate, against build + validate --full",
                    rebuilt(), rebuilt("--full"), args.runs))
+        print(pair("one alias removed and restored (facts, evidence, names): build + validate, against build "
+                   "+ validate --full", rebuilt(edit="alias"), rebuilt("--full", edit="alias"), args.runs))
         print(pair("one record changed: build + validate, against build --fresh + validate",
                    rebuilt(), rebuilt(build_args=("--fresh",)), args.runs))
         print(pair("cold: build --fresh + validate --full, against pyoxigraph loading the TriG into a store",
