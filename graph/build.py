@@ -364,8 +364,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     the build in ``out`` as read before the work, lets its store be updated instead of written
     whole when few quads changed (the result is the same store)."""
     def writer(folder: Path) -> None:
-        with _timed(result.timings, "write TriG", progress):
-            rdfio.write(result.quads, folder / TRIG, "trig")
+        with _timed(result.timings, "write N-Quads", progress):
             rdfio.write(result.quads, folder / NQUADS, "nq")
         progress("write store…")
         start = time.perf_counter()
@@ -379,16 +378,18 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
             return time.perf_counter() - start
 
         # a whole store is written in a thread while this one writes the rest: RocksDB's bulk
-        # loader does not hold Python's lock, and takes the longest
+        # loader reads the N-Quads without holding Python's lock, and takes the longest
         with ThreadPoolExecutor(1, thread_name_prefix="sensekg-store") as pool:
             writing = pool.submit(fill) if carried is None else None
+            with _timed(result.timings, "write TriG", progress):
+                rdfio.write(result.quads, folder / TRIG, "trig")
             write_origins(result.origins, folder / ORIGINS)
             with _timed(result.timings, "write search index", progress):
                 write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
                     result.corpus.documents[report].line(line)))
             digests = {TRIG_SHA: sha256_of(folder / TRIG), NQUADS_SHA: sha256_of(folder / NQUADS)}
             if writing is not None:
-                result.timings["write store"] = writing.result()  # while the index was written
+                result.timings["write store"] = writing.result()  # while the TriG and the index were written
         info = build_info(result, inputs) | digests | {STORE_FILES: store_digests(folder / STORE),
                                                        STORE_CHANGES: carried or 0}
         changed = changed_subjects(result, previous)
