@@ -61,6 +61,10 @@ CLASSIFYING = frozenset(SK[name] for name in (
     "table", "bound", "restated", "section",
 ))
 STRUCTURAL = frozenset((RDF.type, SKOS.inScheme))
+# terms compared with once per fact, made once: a namespace attribute makes a new term each time
+_TYPE, _LABEL = RDF.type, RDFS.label
+_OBSERVATION, _AWARD, _MEASURE_CLASS, _MEASURE = SK.Observation, SK.Award, SK.Measure, SK.measure
+_RESTATED, _AWARDED_TO, _ROLE_NAME = SK.restated, SK.awardedTo, SK.roleName
 NAMING = frozenset((RDFS.label, SKOS.altLabel))
 PERIOD_BOUNDS = frozenset(SK[name] for name in ("periodStart", "periodEnd", "instant", "periodLabel",
                                                  "baselinePeriod"))
@@ -116,20 +120,20 @@ class Names:
             key = names.key(fact.subject)
             if key is None or key in registered:
                 continue
-            if fact.predicate == RDF.type and fact.object in (SK.Observation, SK.Award):
+            if fact.predicate == _TYPE and fact.object in (_OBSERVATION, _AWARD):
                 names.own.add(key)
-            if fact.predicate == RDF.type and fact.object == SK.Award:
+            if fact.predicate == _TYPE and fact.object == _AWARD:
                 names.awards.add(key)
-            if fact.predicate == RDFS.label:
+            if fact.predicate == _LABEL:
                 names.labels[key] = (*names.labels.get(key, ()), str(fact.object))
             # a measure no curated entry names is named after a printed row label and its column
             # or table ("Accumulated depreciation: Buildings and facilities"): described, not named
-            if fact.predicate == RDF.type and (classes.get(fact.object) in DESCRIBED_CLASSES
-                                               or (fact.object == SK.Measure and key not in curated)):
+            if fact.predicate == _TYPE and (classes.get(fact.object) in DESCRIBED_CLASSES
+                                            or (fact.object == _MEASURE_CLASS and key not in curated)):
                 names.described.add(key)
             elif fact.predicate in NAMING:
                 names.add(key, (str(fact.object),))
-            elif fact.predicate == SK.measure and str(fact.object) in signed_measures:
+            elif fact.predicate == _MEASURE and str(fact.object) in signed_measures:
                 names.unsigned.add(key)
         return names
 
@@ -466,7 +470,7 @@ def _worded(fact: Fact, read: Fact, corpus: Corpus, line_of: Callable[[str, int]
 
 def _restated_under(fact: Fact, corpus: Corpus, line_of: Callable[[str, int], str]) -> Fact:
     """A figure's "restated" cited at its row read with the column head that says "(Restated)"."""
-    if fact.predicate != SK.restated:
+    if fact.predicate != _RESTATED:
         return fact
     citations = []
     for citation in fact.citations:
@@ -515,7 +519,7 @@ def _where_described(facts: list[Fact], names: Names, corpus: Corpus,
                   if any(_prints(n, c, corpus, line_of, exact=True) for n in printed)]
             if at and len(at) < len(fact.citations):
                 fact = _keep(fact, at)
-        implicit = fact.predicate == SK.awardedTo and names.key(fact.object) in names.issuers.values()
+        implicit = fact.predicate == _AWARDED_TO and names.key(fact.object) in names.issuers.values()
         stated = named.get(key) if (key in named and (fact.predicate in _ABOUT_THE_NODE or implicit)) else \
             lines.get(key) if fact.predicate in _ABOUT_THE_NODE else None
         if stated:
@@ -778,7 +782,7 @@ def _identified(facts: list[Fact], names: Names, corpus: Corpus,
                            origins=tuple(fact.origins_of(i) for i, _ in kept_)))
     titles: dict[str, set[str]] = {}
     for fact in out:
-        if fact.predicate == SK.roleName and isinstance(fact.object, Literal):
+        if fact.predicate == _ROLE_NAME and isinstance(fact.object, Literal):
             titles.setdefault(names.key(fact.subject) or "", set()).add(str(fact.object))
     return [_with_title(_under_competition(fact, names, corpus, line_of), titles, names, corpus, line_of)
             for fact in out]
@@ -790,7 +794,7 @@ def _with_title(fact: Fact, titles: dict[str, set[str]], names: Names, corpus: C
     the line the title runs on to, past a blank line ("… co-founder, executive" / "Director,
     chief scientist …")."""
     wanted = titles.get(names.key(fact.subject) or "")
-    if not wanted or fact.predicate == SK.roleName:
+    if not wanted or fact.predicate == _ROLE_NAME:
         return fact
     citations = []
     for citation in fact.citations:
