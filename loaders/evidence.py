@@ -138,6 +138,7 @@ class MentionIndex:
     def __init__(self, document: Document):
         self.document = document
         self.text = "\n".join(document.lines)
+        self._held: dict[str, bool] = {}
         self.starts = [0]
         for line in document.lines[:-1]:
             self.starts.append(self.starts[-1] + len(line) + 1)
@@ -157,6 +158,14 @@ class MentionIndex:
                                   compound=False)
         return bisect.bisect_right(self.starts, position) if position is not None else None
 
+    def _holds(self, word: str) -> bool:
+        """Whether the text holds ``word`` anywhere (kept: names share words, and each look
+        scans the whole report)."""
+        held = self._held.get(word)
+        if held is None:
+            held = self._held[word] = word in self.text
+        return held
+
     def _inside(self, start: int, holders: tuple[tuple[str, tuple[int, ...]], ...]) -> bool:
         """Whether the name found at ``start`` is part of a longer name (with its offsets in it)."""
         return any(self.text.startswith(other, start - offset)
@@ -173,7 +182,7 @@ class MentionIndex:
                 return start
             start = self.text.find(name, start + 1)
         words = name.split()
-        if len(words) < 2 or not all(word in self.text for word in words):
+        if len(words) < 2 or not all(self._holds(word) for word in words):
             return None
         pattern = re.compile(r"\s+".join(re.escape(w) for w in words))
         for match in pattern.finditer(self.text):

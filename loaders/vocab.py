@@ -9,7 +9,7 @@ literals; the statement loader asks this module.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from rdflib import OWL, RDF, RDFS, XSD, Graph, Namespace, URIRef
@@ -45,10 +45,12 @@ QUALIFIED_CLASSES = ("Certification", "Membership", "Partnership", "Role", "Awar
 TEMPORAL_DATATYPES = (XSD.date, XSD.gYearMonth, XSD.gYear)
 
 
+@lru_cache(maxsize=1 << 16)  # a new term per call otherwise; a build asks 35,000 times for a few thousand
 def entity_iri(slug: str) -> URIRef:
     return ID[slug]
 
 
+@lru_cache(maxsize=256)
 def report_iri(report_id: str) -> URIRef:
     return REPORT[report_id]
 
