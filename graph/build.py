@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import json
@@ -402,8 +403,9 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
 
 def changed_subjects(result: BuildResult, previous: Previous | None) -> dict | None:
     """What ``validate`` needs to check again after this build replaced ``previous``: the
-    SHA-256 of the replaced build's N-Quads, the subjects of the quads removed and added, and
-    those of them whose type changed (the nodes pointing to those are checked too). None when the
+    SHA-256 of the replaced build's N-Quads, the subjects of the quads removed and added, those
+    of them whose type changed (the nodes pointing to those are checked too), and how many of
+    them appeared and vanished (so that the count of subjects follows). None when the
     replaced build had no N-Quads, a blank node changed, or more than :data:`REUSE_SHARE` of the
     quads did (validating by the subjects' digests is then as quick)."""
     if previous is None or previous.recorded_as != NQUADS_SHA or not result.lines:
@@ -415,8 +417,17 @@ def changed_subjects(result: BuildResult, previous: Previous | None) -> dict | N
     if any(isinstance(t, ox.BlankNode) for q in changed for t in (q.subject, q.object)):
         return None
     rdf_type = str(RDF.type)
-    return {"since": previous.sha256, "subjects": sorted({str(q.subject) for q in changed}),
-            "retyped": sorted({str(q.subject) for q in changed if q.predicate.value == rdf_type})}
+    subjects = sorted({str(q.subject) for q in changed})
+
+    def holds(lines: list[str], subject: str) -> bool:  # sorted lines: a subject's are adjacent
+        at = bisect.bisect_left(lines, subject + " ")
+        return at < len(lines) and lines[at].startswith(subject + " ")
+
+    before = {s for s in subjects if holds(previous.lines, s)}
+    after = {s for s in subjects if holds(result.lines, s)}
+    return {"since": previous.sha256, "subjects": subjects,
+            "retyped": sorted({str(q.subject) for q in changed if q.predicate.value == rdf_type}),
+            "appeared": len(after - before), "vanished": len(before - after)}
 
 
 def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:

@@ -49,7 +49,7 @@ from sensekg.loaders.vocab import PROV, SK, ontology_text
 ENGINES = ("shifty", "pyshacl")
 DEFAULT_ENGINE = "shifty"
 PARTITION_TRIPLES = 40_000
-CACHE_FORMAT = "sensekg-validation/1"
+CACHE_FORMAT = "sensekg-validation/2"  # 2: the digests as one string, and the count of subjects
 
 
 @dataclass(frozen=True)
@@ -302,22 +302,30 @@ def read_cache(path: Path | None, key: str) -> tuple[set[str], list[tuple[str, V
         stored = json.loads(path.read_text(encoding="utf-8"))
         if stored.get("format") != CACHE_FORMAT or stored.get("key") != key:
             return set(), []
-        return set(stored["subjects"]), [_load(item) for item in stored["violations"]]
+        digests = stored["subjects"]
+        if not isinstance(digests, str) or len(digests) % DIGEST:
+            return set(), []
+        return ({digests[i:i + DIGEST] for i in range(0, len(digests), DIGEST)},
+                [_load(item) for item in stored["violations"]])
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return set(), []
 
 
 def write_cache(path: Path | None, key: str, digests: set[str], found: list[tuple[str, Violation]],
-                stamp: str | None = None) -> None:
+                stamp: str | None = None, count: int | None = None) -> None:
     """Keep this run's results for the next one; a folder that cannot be written only costs time.
     ``stamp`` is the SHA-256 of the build's N-Quads validated, which the next build's record of
-    what changed names (see :func:`validate_changes`)."""
+    what changed names, and ``count`` the subjects in the graph (see :func:`validate_changes`).
+    The digests are one string (a list of them took longer to read than a change takes to
+    validate), in no particular order."""
     from .export import write_atomic
 
     if path is None:
         return
-    payload = {"format": CACHE_FORMAT, "key": key, "subjects": sorted(digests),
+    payload = {"format": CACHE_FORMAT, "key": key, "subjects": "".join(digests),
                "violations": [_dump(v, d) for d, v in found]}
+    if count is not None:
+        payload["count"] = count
     if stamp:
         payload[STAMP] = stamp
     with contextlib.suppress(OSError):
@@ -331,9 +339,10 @@ def _executor(engine: str, jobs: int) -> Executor:
 
 def validate_store(store, engine: str = DEFAULT_ENGINE, jobs: int | None = None, size: int = PARTITION_TRIPLES,
                    progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-                   reuse: bool = True) -> ValidationReport:
+                   reuse: bool = True, stamp: str | None = None) -> ValidationReport:
     """Validate the union of a store's graphs (its default graph); see :func:`validate_union`."""
-    return validate_union(lambda path: union_of_store(store, path), engine, jobs, size, progress, cache, reuse)
+    return validate_union(lambda path: union_of_store(store, path), engine, jobs, size, progress, cache, reuse,
+                          stamp)
 
 
 def validate_trig(trig: Path, engine: str = DEFAULT_ENGINE, jobs: int | None = None, size: int = PARTITION_TRIPLES,
@@ -352,6 +361,7 @@ def validate_nquads(nquads: Path, engine: str = DEFAULT_ENGINE, jobs: int | None
 
 
 STAMP = "nquads sha256"  # in the results file: the build's N-Quads the results are of
+DIGEST = 32  # hexadecimal characters of a subject's digest
 
 
 def _union_line(quad) -> bytes:
@@ -365,13 +375,15 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
     when that cannot be done (then the subjects' digests are compared, see :func:`validate_union`).
 
     ``changed`` is what the build recorded (``build.CHANGED``): the SHA-256 of the replaced
-    build's N-Quads, the subjects of the quads removed and added, and those of them whose type
-    changed. When the last run's results in ``cache`` are of those N-Quads, with these shapes,
-    engine and class hierarchy, the subjects validated again are the changed ones and those that
-    point to a retyped node through a class-checked property; each is read from the store's
-    union with the types of the nodes it points to, as a partition has them. Their results
-    replace the last run's; the rest are kept. The work follows the change, not the graph: no
-    pass over the quads, which is what makes a rebuild's validation fast at any size.
+    build's N-Quads, the subjects of the quads removed and added, those of them whose type
+    changed, and how many subjects appeared and vanished (the count of subjects follows).
+
+    When the last run's results in ``cache`` are of those N-Quads, with these shapes, engine and
+    class hierarchy, the subjects validated again are the changed ones and those that point to a
+    retyped node through a class-checked property; each is read from the store's union with the
+    types of the nodes it points to, as a partition has them. Their results replace the last
+    run's; the rest are kept. The work follows the change, not the graph: no pass over the quads
+    (only the kept results are read, the digests as one string).
     """
     import pyoxigraph as ox
 
@@ -380,7 +392,9 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
         if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT:
             return None
         since, subjects, retyped = changed["since"], changed["subjects"], changed["retyped"]
-        if stored.get(STAMP) != since or not isinstance(subjects, list) or not isinstance(retyped, list):
+        count = stored["count"] + changed["appeared"] - changed["vanished"]
+        if stored.get(STAMP) != since or not isinstance(subjects, list) or not isinstance(retyped, list) \
+                or not isinstance(count, int):
             return None
         union = ox.DefaultGraph()
         subclass = sorted(_union_line(q) for q in store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subClassOf)),
@@ -409,10 +423,9 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
     found = _validate_part(engine, b"".join(lines) + b"".join(sorted(context)) + b"".join(subclass), nodes) \
         if lines else []
     results = [("", v) for _, v in kept if v.focus not in nodes] + [("", v) for v in found]
-    write_cache(cache, key, set(), results, stamp)
+    write_cache(cache, key, set(), results, stamp, count)
     violations = sorted({v for _, v in results}, key=_order)
-    count = next(iter(store.query("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o }")))["n"]
-    return ValidationReport(not violations, violations, int(count.value), len(focus))
+    return ValidationReport(not violations, violations, count, len(focus))
 
 
 def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_ENGINE, jobs: int | None = None,
@@ -462,7 +475,7 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
                 subjects += 1
                 context = {typed for line in lines for s, p, rest in (line.split(b" ", 2),)
                            if p in checked_predicates for typed in types.get(rest[:-3], ())}
-                digest = hashlib.sha256(b"".join(sorted(lines)) + b"".join(sorted(context))).hexdigest()[:32]
+                digest = hashlib.sha256(b"".join(sorted(lines)) + b"".join(sorted(context))).hexdigest()[:DIGEST]
                 digests.add(digest)
                 if digest in known:
                     continue
@@ -481,7 +494,7 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
             for future in pending:
                 merge(future)
     found += [(d, v) for d, v in stored if d in digests]
-    write_cache(cache, key, digests, found, stamp)
+    write_cache(cache, key, digests, found, stamp, subjects)
     violations = sorted({v for _, v in found}, key=_order)
     return ValidationReport(not violations, violations, subjects, checked)
 

@@ -166,7 +166,7 @@ def test_a_node_that_changes_type_revalidates_those_that_point_to_it(clean, tmp_
 
 def test_a_damaged_results_file_only_costs_a_full_run(clean, tmp_path):
     cache = tmp_path / "validation.json"
-    cache.write_text('{"format": "sensekg-validation/1", "key": 3, "subjects": ', encoding="utf-8")
+    cache.write_text('{"format": "sensekg-validation/2", "key": 3, "subjects": ', encoding="utf-8")
     faulty, expected = planted(clean)
     report = validate_store(store(faulty), cache=cache)
     assert report.checked == report.subjects and found(report) == expected
