@@ -47,8 +47,8 @@ def main() -> None:
     from sensekg.graph.validate import validate_changes, validate_store
 
     base = ox.serialize(build_dataset().quads, format=ox.RdfFormat.N_QUADS)
-    changed = {"since": "built", "subjects": ["<https://w3id.org/sensekg/id/sensetime>"], "retyped": [],
-               "appeared": 0, "vanished": 0}
+    changed = {"steps": [{"since": "built", "count change": 0}],
+               "subjects": ["<https://w3id.org/sensekg/id/sensetime>"], "retyped": []}
     print("| size | quads | full | digests compared | the build's record | record / full |")
     print("|---|---|---|---|---|---|")
     for size in (int(s) for s in args.sizes.split(",")):

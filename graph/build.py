@@ -359,17 +359,22 @@ def write_store(target: Path, quads: list[Quad], out: Path, previous: Previous |
 
 
 def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None] = lambda _: None,
-                  inputs: str = "", keep: Iterable[Path] = (), previous: Previous | None = None) -> None:
+                  inputs: str = "", keep: Iterable[Path] = (), previous: Previous | None = None,
+                  reuse_store: bool = True) -> None:
     """Write the TriG, the store and the marker into ``out``, replaced whole (see ``buildio``);
     ``keep`` are folders ``out`` must not hold, such as the reports and the data. ``previous``,
     the build in ``out`` as read before the work, lets its store be updated instead of written
-    whole when few quads changed (the result is the same store)."""
+    whole when few quads changed (the result is the same store) unless not ``reuse_store``, and
+    lets the build record what changed since it, for ``validate``."""
+    earlier = read_info(out).get(CHANGED) if previous is not None else None
+
     def writer(folder: Path) -> None:
         with _timed(result.timings, "write N-Quads", progress):
             rdfio.write(result.quads, folder / NQUADS, "nq")
         progress("write store…")
         start = time.perf_counter()
-        carried = update_store(folder / STORE, result.quads, out.absolute(), previous, result.lines or None)
+        carried = update_store(folder / STORE, result.quads, out.absolute(), previous,
+                               result.lines or None) if reuse_store else None
         if carried is not None:
             result.timings["update store"] = time.perf_counter() - start
 
@@ -393,7 +398,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
                 result.timings["write store"] = writing.result()  # while the TriG and the index were written
         info = build_info(result, inputs) | digests | {STORE_FILES: store_digests(folder / STORE),
                                                        STORE_CHANGES: carried or 0}
-        changed = changed_subjects(result, previous)
+        changed = changed_subjects(result, previous, earlier)
         if changed is not None:
             info[CHANGED] = changed
         (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
@@ -401,23 +406,31 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     write_build(out, writer, keep=[result.corpus.folder, *keep])
 
 
-def changed_subjects(result: BuildResult, previous: Previous | None) -> dict | None:
-    """What ``validate`` needs to check again after this build replaced ``previous``: the
-    SHA-256 of the replaced build's N-Quads, the subjects of the quads removed and added, those
-    of them whose type changed (the nodes pointing to those are checked too), and how many of
-    them appeared and vanished (so that the count of subjects follows). None when the
-    replaced build had no N-Quads, a blank node changed, or more than :data:`REUSE_SHARE` of the
-    quads did (validating by the subjects' digests is then as quick)."""
+CHAIN = 16  # at most this many earlier builds a record of changes reaches back to
+
+
+def changed_subjects(result: BuildResult, previous: Previous | None, earlier: object = None) -> dict | None:
+    """What ``validate`` needs to check again after this build replaced ``previous``, kept in
+    :data:`CHANGED`: ``steps``, for each build it reaches back to the SHA-256 of that build's
+    N-Quads and how the count of subjects changed since; the ``subjects`` of the quads removed and
+    added since the earliest; and ``retyped``, those of them whose type changed (the nodes pointing
+    to those are checked too). ``earlier`` is the replaced build's own record: this one extends
+    it, so that validating after several builds still checks only what they changed, up to
+    :data:`CHAIN` builds and :data:`REUSE_SHARE` of the quads. None when the replaced build had no
+    N-Quads, a blank node changed, or more than that share of the quads did (validating by the
+    subjects' digests is then as quick)."""
     if previous is None or previous.recorded_as != NQUADS_SHA or not result.lines:
         return None
     removed, added = previous.changes(result.quads, result.lines)
-    if len(removed) + len(added) > REUSE_SHARE * len(result.quads):
+    limit = REUSE_SHARE * len(result.quads)
+    if len(removed) + len(added) > limit:
         return None
     changed = [*removed, *added]
     if any(isinstance(t, ox.BlankNode) for q in changed for t in (q.subject, q.object)):
         return None
     rdf_type = str(RDF.type)
-    subjects = sorted({str(q.subject) for q in changed})
+    subjects = {str(q.subject) for q in changed}
+    retyped = {str(q.subject) for q in changed if q.predicate.value == rdf_type}
 
     def holds(lines: list[str], subject: str) -> bool:  # sorted lines: a subject's are adjacent
         at = bisect.bisect_left(lines, subject + " ")
@@ -425,9 +438,19 @@ def changed_subjects(result: BuildResult, previous: Previous | None) -> dict | N
 
     before = {s for s in subjects if holds(previous.lines, s)}
     after = {s for s in subjects if holds(result.lines, s)}
-    return {"since": previous.sha256, "subjects": subjects,
-            "retyped": sorted({str(q.subject) for q in changed if q.predicate.value == rdf_type}),
-            "appeared": len(after - before), "vanished": len(before - after)}
+    steps = [{"since": previous.sha256, "count change": len(after - before) - len(before - after)}]
+    try:  # the replaced build's record, when it reads as one and the chain stays short
+        if isinstance(earlier, dict) and len(earlier["steps"]) < CHAIN \
+                and len(earlier["subjects"]) + len(subjects) <= limit \
+                and all(isinstance(step["since"], str) and isinstance(step["count change"], int)
+                        for step in earlier["steps"]):
+            steps = [{"since": step["since"], "count change": step["count change"] + steps[0]["count change"]}
+                     for step in earlier["steps"]] + steps
+            subjects |= {s for s in earlier["subjects"] if isinstance(s, str)}
+            retyped |= {s for s in earlier["retyped"] if isinstance(s, str)}
+    except (KeyError, TypeError):
+        pass
+    return {"steps": steps, "subjects": sorted(subjects), "retyped": sorted(retyped)}
 
 
 def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:

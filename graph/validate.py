@@ -374,11 +374,12 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
     """Validate only what a rebuild changed, from the build's own record of it, or return None
     when that cannot be done (then the subjects' digests are compared, see :func:`validate_union`).
 
-    ``changed`` is what the build recorded (``build.CHANGED``): the SHA-256 of the replaced
-    build's N-Quads, the subjects of the quads removed and added, those of them whose type
-    changed, and how many subjects appeared and vanished (the count of subjects follows).
+    ``changed`` is what the build recorded (``build.CHANGED``, see ``build.changed_subjects``):
+    the SHA-256 of the N-Quads of each earlier build it reaches back to, with the change in the
+    count of subjects since; the subjects of the quads removed and added since the earliest; and
+    those of them whose type changed. Results already of this build (``stamp``) are reused whole.
 
-    When the last run's results in ``cache`` are of those N-Quads, with these shapes, engine and
+    When the last run's results in ``cache`` are of one of those N-Quads, with these shapes, engine and
     class hierarchy, the subjects validated again are the changed ones and those that point to a
     retyped node through a class-checked property; each is read from the store's union with the
     types of the nodes it points to, as a partition has them. Their results replace the last
@@ -391,18 +392,23 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
         stored = json.loads(cache.read_text(encoding="utf-8")) if cache is not None else None
         if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT:
             return None
-        since, subjects, retyped = changed["since"], changed["subjects"], changed["retyped"]
-        count = stored["count"] + changed["appeared"] - changed["vanished"]
-        if stored.get(STAMP) != since or not isinstance(subjects, list) or not isinstance(retyped, list) \
-                or not isinstance(count, int):
-            return None
         union = ox.DefaultGraph()
         subclass = sorted(_union_line(q) for q in store.quads_for_pattern(None, ox.NamedNode(str(RDFS.subClassOf)),
                                                                           None, union))
         key = cache_key(engine, subclass)
-        if stored.get("key") != key:
+        if stored.get("key") != key or not isinstance(stored["count"], int):
             return None
         kept = [_load(item) for item in stored["violations"]]
+        if stored.get(STAMP) == stamp:  # already this build's results
+            current = sorted({v for _, v in kept}, key=_order)
+            return ValidationReport(not current, current, stored["count"], 0)
+        steps, subjects, retyped = changed["steps"], changed["subjects"], changed["retyped"]
+        since = next((i for i, step in enumerate(steps) if step["since"] == stored.get(STAMP)), None)
+        if since is None or not isinstance(subjects, list) or not isinstance(retyped, list):
+            return None
+        count = stored["count"] + steps[since]["count change"]
+        if not isinstance(count, int):
+            return None
         focus = {ox.NamedNode(s[1:-1]) for s in subjects if s.startswith("<")}
         checked = class_checked_predicates()
         for node in retyped:

@@ -180,3 +180,30 @@ def test_the_walk_along_two_builds_lines_finds_what_comparing_sets_finds(old, ne
     before, after = sorted(old), sorted(new)
     gone, came = sorted_difference(before, after, run=4)
     assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
+
+
+def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_path, built, data_copy):
+    """Two rebuilds without a validation between them: the second build's record reaches back to
+    the build the kept results are of, so validate still checks only what both changed; the
+    same results again are reused whole."""
+    from sensekg.graph.build import CHANGED
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    first = sensekg.validate(out)
+    measures = data_copy / "measures.toml"
+    original = measures.read_text(encoding="utf-8")
+    measures.write_text(original.replace(REWORDED, REWORDED + " (reworded)"), encoding="utf-8")
+    sensekg.build(out=out, data=data_copy, force=True)
+    products = data_copy / "entities" / "products.toml"
+    products.write_text(products.read_text(encoding="utf-8").replace(', "SenseTime AI Infrastructure"', ""),
+                        encoding="utf-8")
+    sensekg.build(out=out, data=data_copy, force=True, fresh=True)
+    record = json.loads((out / INFO).read_text(encoding="utf-8"))[CHANGED]
+    assert len(record["steps"]) == 2 and "<https://w3id.org/sensekg/measure/revenue>" in record["subjects"]
+    assert "<https://w3id.org/sensekg/id/sensecore>" in record["subjects"]
+    again = sensekg.validate(out)
+    assert again.conforms and 0 < again.checked <= len(record["subjects"])
+    assert sensekg.validate(out).checked == 0  # this build's results, kept
+    full = sensekg.validate(out, full=True)
+    assert full.violations == again.violations and full.subjects == again.subjects == first.subjects - 1  # evidence

@@ -229,7 +229,9 @@ def test_validating_what_a_rebuild_changed_reports_what_a_full_run_reports(clean
     assert found(report) == expected and report.violations == full.violations
     assert report.subjects == full.subjects and 0 < report.checked <= len(changed["subjects"]) + 10
 
-    assert validate_changes(store(faulty), changed, "second", cache=cache) is None  # results of "second" now
+    kept = validate_changes(store(faulty), changed, "second", cache=cache)  # the results of "second", kept
+    assert kept.checked == 0 and kept.violations == full.violations and kept.subjects == full.subjects
+    assert validate_changes(store(faulty), changed, "third", cache=cache) is None  # "first" is no longer kept
     mended = validate_changes(store(clean), _rebuilt(faulty, clean, "second"), "third", cache=cache)
     assert mended.conforms and not mended.violations
 

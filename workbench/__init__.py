@@ -289,8 +289,8 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
         return BuildOutcome(out, True)
     progress = progress or (lambda _: None)
     result = build_dataset(folder, data=data, progress=progress)
-    previous = read_previous(out, need_store=not compare) if compare or not fresh else None
-    write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=None if fresh else previous)
+    previous = read_previous(out, need_store=False)  # also for the record of what changed, with --fresh too
+    write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=previous, reuse_store=not fresh)
     changes = None
     if compare and previous is not None:
         from sensekg.graph.build import labels_of_lines
@@ -308,7 +308,15 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     ``ValidationReport``: ``.conforms``, ``.violations``, and ``str()`` of
     ``sensekg.graph.validate.format_report`` for the readable form."""
     from sensekg.graph.build import CHANGED, NQUADS_SHA, TRIG_SHA
-    from sensekg.graph.buildio import INFO, NQUADS, STORE, changed_store_files, read_info, resolve_graph_path
+    from sensekg.graph.buildio import (
+        INFO,
+        NQUADS,
+        STORE,
+        STORE_FILES,
+        changed_store_files,
+        read_info,
+        resolve_graph_path,
+    )
     from sensekg.graph.validate import cache_path, validate_changes, validate_nquads, validate_trig
     from sensekg.loaders.errors import CorruptStore
     from sensekg.loaders.reports import sha256_of
@@ -329,12 +337,13 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
         if not same:
             return validate_trig(trig, engine=engine, jobs=jobs, progress=progress, cache=cache_path(folder),
                                  reuse=not full)
-        if not full and isinstance(info.get(CHANGED), dict) and (folder / STORE).is_dir():
-            # the build's record of what changed since the build the last results are of
+        if not full and isinstance(info.get(STORE_FILES), dict) and (folder / STORE).is_dir():
+            # the kept results when they are this build's, else the build's record of what changed
+            # since the build they are of, read from the store (only while it is as built)
             import pyoxigraph as ox
 
-            report = validate_changes(ox.Store.read_only(str(folder / STORE)), info[CHANGED], info[NQUADS_SHA],
-                                      engine=engine, cache=cache_path(folder))
+            report = validate_changes(ox.Store.read_only(str(folder / STORE)), info.get(CHANGED) or {},
+                                      info[NQUADS_SHA], engine=engine, cache=cache_path(folder))
             if report is not None:
                 return report
         return validate_nquads(folder / NQUADS, engine=engine, jobs=jobs, progress=progress,
