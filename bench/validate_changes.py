@@ -23,18 +23,11 @@ import argparse
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import write_scaled  # noqa: E402  (the scale series' copies)
-
-
-def timed(fn, *args, **kwargs):
-    start = time.perf_counter()
-    value = fn(*args, **kwargs)
-    return time.perf_counter() - start, value
+from run import timed, write_scaled  # noqa: E402  (the scale series' timer and copies)
 
 
 def main() -> None:

@@ -335,13 +335,13 @@ def update_store(target: Path, quads: list[Quad], out: Path, previous: Previous 
         return None
 
 
-def fill_store(target: Path, quads: list[Quad], nquads: Path | None = None, lines: list[str] | None = None) -> None:
-    """Write the whole store at ``target``: from ``nquads``, the quads' N-Quads file, and
-    ``lines``, their lines, when given (RocksDB's bulk loader then reads them without holding
-    Python's lock, so the caller can go on in another thread), else from the quads."""
+def fill_store(target: Path, quads: list[Quad], nquads: Path | None = None) -> None:
+    """Write the whole store at ``target``: from ``nquads``, the quads' N-Quads file as the build
+    writes it, when given (RocksDB's bulk loader then reads it without holding Python's lock, so
+    the caller can go on in another thread), else from the quads."""
     persisted = ox.Store(str(target))
-    if nquads is not None and lines is not None:
-        rdfio.fill_from_nquads(persisted, nquads, lines)
+    if nquads is not None:
+        rdfio.fill_from_nquads(persisted, nquads)
     else:
         rdfio.fill(persisted, quads)
     persisted.flush()
@@ -380,7 +380,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
 
         def fill() -> float:
             start = time.perf_counter()
-            fill_store(folder / STORE, result.quads, folder / NQUADS, result.lines or None)
+            fill_store(folder / STORE, result.quads, folder / NQUADS)
             return time.perf_counter() - start
 
         # a whole store is written in a thread while this one writes the rest: RocksDB's bulk

@@ -7,7 +7,7 @@ so the same graph always gives the same bytes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -93,21 +93,26 @@ def fill(target: ox.Store, quads: list[ox.Quad]) -> ox.Store:
     return target
 
 
-def fill_from_nquads(target: ox.Store, nquads: Path, lines: list[str]) -> ox.Store:
-    """:func:`fill` from a build's N-Quads file and its lines (each quad's line without " .",
-    sorted, every quad in a named graph): the graphs are bulk-loaded from the file, and the union
-    from the lines with their graph cut off, a triple several graphs hold written once (its
-    lines are adjacent). RocksDB's bulk loader parses both without holding Python's lock."""
-    target.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    union, previous = [], None
-    for line in lines:
-        triple = line[:line.rindex(" ")]
+def union_lines(nquads: Iterable[bytes]) -> Iterator[bytes]:
+    """The union of the graphs as N-Triples lines, from the N-Quads lines of a build's
+    ``sensekg.nq`` (``S P O G .``, sorted, every quad in a named graph): each line with its graph
+    cut off, no term parsed, and a triple several graphs hold once (its lines are adjacent)."""
+    previous = None
+    for line in nquads:
+        triple = line.rsplit(b" ", 2)[0]
         if triple != previous:
-            union.append(triple)
+            yield triple + b" .\n"
             previous = triple
+
+
+def fill_from_nquads(target: ox.Store, nquads: Path) -> ox.Store:
+    """:func:`fill` from a build's N-Quads file: the graphs bulk-loaded from it, and the union
+    from :func:`union_lines`. RocksDB's bulk loader parses both without holding Python's lock."""
+    target.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    with nquads.open("rb") as stream:
+        union = b"".join(union_lines(stream))
     if union:
-        target.bulk_load((" .\n".join(union) + " .\n").encode("utf-8"), format=ox.RdfFormat.N_TRIPLES,
-                         to_graph=ox.DefaultGraph())
+        target.bulk_load(union, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
     return target
 
 
