@@ -217,3 +217,30 @@ def test_every_command_is_reachable_as_a_module():
     done = subprocess.run([sys.executable, "-m", "sensekg.graph.cli", "diff", "--help"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 0 and "OLD NEW" in done.stdout, done.stderr
+
+
+@pytest.mark.parametrize("code", [0, 3])
+def test_the_console_script_exits_with_the_commands_code_and_its_output_when_it_leaves_the_heap(code):
+    """`cli.run` ends the process without freeing what a command left to it (`leave_to_exit`):
+    the exit code must be the command's and every byte it printed to a pipe must arrive."""
+    import os
+    import subprocess
+    import sys
+
+    probe = ("import sys, click\n"
+             "from sensekg.graph import cli\n"
+             "@cli.main.command()\n"
+             "def probe():\n"
+             "    cli.leave_to_exit([[i] for i in range(100_000)])\n"
+             "    print('x' * 100, end='')  # print, unlike click.echo, does not flush\n"
+             "    click.echo('to stderr', err=True)\n"
+             f"    sys.exit({code})\n"
+             "cli.run()\n")
+    buffered = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as a user's shell has it
+    done = subprocess.run([sys.executable, "-c", probe, "probe"], capture_output=True, text=True, timeout=60,
+                          env=buffered)
+    assert done.returncode == code
+    assert done.stdout == "x" * 100 and done.stderr == "to stderr\n"
+    missing = subprocess.run([sys.executable, "-m", "sensekg.graph.cli", "build", "--reports", "/nonexistent/r"],
+                             capture_output=True, text=True, timeout=60)  # nothing left: the usual exit
+    assert missing.returncode == 2 and missing.stderr.startswith("sensekg: error:"), missing.stderr

@@ -49,6 +49,10 @@ def test_wheel_installs_a_working_console_script(wheel_env, tmp_path, reports_di
     built = run(wheel_env, "build", "-q", "--reports", str(reports_dir), "--out", str(tmp_path / "b"), cwd=tmp_path)
     assert built.returncode == 0, built.stderr
     assert (tmp_path / "b" / "sensekg.trig").stat().st_size > 100_000
+    # the console script ends a build without freeing its heap (`cli.run`): what it printed to
+    # the pipe, block-buffered, must still all arrive, the timings last
+    assert built.stdout.startswith("Built ") and built.stdout.splitlines()[-1].startswith("Timings: read "), \
+        built.stdout[-500:]
     answer = run(wheel_env, "sparql", "--graph", str(tmp_path / "b"),
                  "SELECT ?l WHERE { id:cert-senseauto-tisax-al3 rdfs:label ?l }", cwd=tmp_path)
     assert "SenseAuto: TISAX AL3 (2023)" in answer.stdout
