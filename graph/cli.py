@@ -706,10 +706,14 @@ def diff_command(old: Path, new: Path, fmt: str, output: Path | None) -> None:
     Blank nodes are skolemised before comparing, so two builds of the same reports show no
     difference.
     """
+    from .build import paused_gc
     from .diff import diff_builds, rdf_patch, readable
     from .export import write_atomic
 
-    change = diff_builds(load_quads(old), load_quads(new))
+    with paused_gc():  # two builds' quads, and sets of them: no reference cycles to look for
+        before, after = load_quads(old), load_quads(new)
+        change = diff_builds(before, after)
+    leave_to_exit((before, after, change))
     text = rdf_patch(change) if fmt == "patch" else readable(change) + "\n"
     if output is None:
         click.echo(text, nl=False)
