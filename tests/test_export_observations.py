@@ -150,11 +150,13 @@ def test_every_observation_is_a_qb_observation_in_the_data_set_of_each_report_th
     assert int(typed) == int(total) > 1000
     assert not rows(store, QB + "SELECT ?o WHERE { ?o a sk:Observation FILTER NOT EXISTS { ?o qb:dataSet ?d } }")
     # the data sets are exactly the reports that state the observation, each in its own graph
+    # (MINUS, not FILTER NOT EXISTS: the same rows here, as every variable is bound on both
+    # sides, and Oxigraph evaluates it as one anti-join: 0.1 s against 90)
     assert not rows(store, QB + """SELECT ?o ?r WHERE {
         ?o a sk:Observation .
-        { ?e rdf:subject ?o ; rdf:predicate rdf:type ; prov:wasDerivedFrom ?r FILTER NOT EXISTS { ?o qb:dataSet ?r } }
+        { ?e rdf:subject ?o ; rdf:predicate rdf:type ; prov:wasDerivedFrom ?r MINUS { ?o qb:dataSet ?r } }
         UNION
-        { ?o qb:dataSet ?r FILTER NOT EXISTS { GRAPH ?r { ?o qb:dataSet ?r } } } }""")
+        { ?o qb:dataSet ?r MINUS { GRAPH ?r { ?o qb:dataSet ?r } } } }""")
     # each data set is a report, which the ontology makes a qb:DataSet, with the structure
     assert not rows(store, QB + """SELECT ?d WHERE { ?o qb:dataSet ?d
         FILTER NOT EXISTS { ?d a ?class ; qb:structure sk:observationStructure .
@@ -164,8 +166,10 @@ def test_every_observation_is_a_qb_observation_in_the_data_set_of_each_report_th
 
 
 def test_every_data_set_membership_has_evidence(store):
+    (memberships,), = rows(store, QB + "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?d { ?o qb:dataSet ?d } }")
+    assert int(memberships) > 1000
     assert not rows(store, QB + """SELECT ?o ?d WHERE { GRAPH ?d { ?o qb:dataSet ?d }
-        FILTER NOT EXISTS { GRAPH ?d { ?e rdf:subject ?o ; rdf:predicate qb:dataSet ; rdf:object ?d ; sk:line ?l } } }""")
+        MINUS { GRAPH ?d { ?e rdf:subject ?o ; rdf:predicate qb:dataSet ; rdf:object ?d ; sk:line ?l } } }""")
 
 
 def test_the_structure_lists_its_components(store):
