@@ -266,7 +266,7 @@ def build(reports: str | Path | None = None, out: str | Path = DEFAULT_BUILD, da
     reports and data, unless ``force``. ``compare`` also lists the facts that changed since the
     build being replaced. The store of the build being replaced is updated into the new one
     when few quads changed (seconds faster, the same store); ``fresh`` writes it whole."""
-    from sensekg.graph.build import paused_gc
+    from sensekg.graph.heap import paused_gc
 
     with paused_gc():
         return _build(reports, out, data, force=force, progress=progress, compare=compare, fresh=fresh)

@@ -1,5 +1,5 @@
 """``python -m sensekg``: the command line, as the ``sensekg`` script runs it."""
 
-from sensekg.graph.cli import main
+from sensekg.graph.cli import run
 
-main(prog_name="sensekg")
+run(prog_name="sensekg")
