@@ -298,7 +298,7 @@ def test_a_trickled_answer_is_cut_off_at_the_timeout(scripted):
         RemoteStore(Endpoint(f"{server.url}/query", timeout=1, tries=1)).query("ASK {}")
     elapsed = time.monotonic() - started
     assert str(caught.value) == f"POST {server.url}/query failed after 1 try: no complete answer within 1 s"
-    assert 1 <= elapsed < 1.8
+    assert 1 <= elapsed < 3  # cut at 1 s; the server alone would trickle on for 10 s (slack for a loaded machine)
 
 
 def test_a_request_carries_its_length_credentials_and_close(scripted):

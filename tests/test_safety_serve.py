@@ -266,7 +266,7 @@ def test_slow_connections_do_not_lock_out_the_endpoint(readonly):
             slow.append(sock)
         started = time.monotonic()
         assert readonly.count() > 100_000
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 15  # locked out, it would wait for its 30 s timeout
     finally:
         for sock in slow:
             sock.close()
