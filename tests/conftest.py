@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from rdflib import Graph
 
 from sensekg.graph.build import BuildResult, build_dataset, write_outputs
+from sensekg.graph.heap import paused_gc
 from sensekg.graph.rdfio import rdflib_graph
 from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.reports import locate_reports
@@ -27,8 +28,9 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
     from sensekg.graph.build import inputs_digest
 
     out = tmp_path_factory.mktemp("build") / "build"
-    result = build_dataset()
-    write_outputs(result, out, inputs=inputs_digest())
+    with paused_gc():  # as the build command does
+        result = build_dataset()
+        write_outputs(result, out, inputs=inputs_digest())
     return result, out
 
 

@@ -24,6 +24,8 @@ import pytest
 from sensekg.graph import remote
 from sensekg.graph.cli import main
 from sensekg.graph.remote import Endpoint, RemoteStore
+from sensekg.graph.runner import run_saved
+from sensekg.graph.saved import load_saved
 
 BACKOFF = 0.3  # the first wait in these tests; push's own default is longer
 TRIES = Endpoint("http://127.0.0.1").tries
@@ -350,6 +352,30 @@ def pushed_once(oxigraph, build_copy):
     counts = remote_counts(oxigraph)
     assert ONTOLOGY in counts and ANNUAL in counts and counts["(default)"] > counts[ANNUAL] > 0
     return counts
+
+
+def test_push_uploads_every_named_graph_with_matching_counts(pushed_once, built):
+    """The whole build, pushed by the module's fixture: every named graph, and the union as the
+    default graph, with the counts the build holds."""
+    named = {g: n for g, n in pushed_once.items() if g != "(default)"}
+    assert set(named) == {ONTOLOGY} | {f"https://w3id.org/sensekg/report/{r}" for r in built[0].corpus.ids}
+    assert sum(named.values()) == len(built[0].quads)
+    union = {(q.subject, q.predicate, q.object) for q in built[0].quads}
+    assert pushed_once["(default)"] == len(union)
+
+
+SAMPLES = [("certifications", {"entity": "SenseAuto"}), ("board", {"report": "interim-results-2025h1"}),
+           ("revenue-by-segment", {})]
+
+
+@pytest.mark.parametrize(("name", "params"), SAMPLES)
+def test_saved_queries_answer_the_same_over_http(pushed_once, oxigraph, store, name, params):
+    """Over HTTP on the pushed build (push sends the union as the default graph) as on the local store."""
+    query = load_saved()[name]
+    remote = RemoteStore(Endpoint(f"http://127.0.0.1:{oxigraph}/query"))
+    local_rows = sorted(map(str, run_saved(store, query, params)[1]))
+    remote_rows = sorted(map(str, run_saved(remote, query, params)[1]))
+    assert remote_rows == local_rows and local_rows
 
 
 def cutting_proxy(upstream: int, graph: str, fraction: float, at_line_end: bool):

@@ -1,7 +1,8 @@
-"""A real Oxigraph server on 127.0.0.1: push, remote saved queries, idempotence, faults, the API."""
+"""A real Oxigraph server on 127.0.0.1: idempotent pushes, faults, the HTTP API, serve."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -11,18 +12,21 @@ from fastapi.testclient import TestClient
 from sensekg.graph.api import create_app
 from sensekg.graph.cli import main
 from sensekg.graph.remote import Endpoint, RemoteStore
-from sensekg.graph.runner import run_saved
-from sensekg.graph.saved import load_saved
 from sensekg.graph.serve import start_oxigraph
 
 
 @pytest.fixture(scope="module")
-def pushed(server, built):
-    from click.testing import CliRunner
-
-    result = CliRunner().invoke(main, ["push", server, "--graph", str(built[1])])
-    assert result.exit_code == 0, result.output
-    return result.output
+def served(built, tmp_path_factory):
+    """A writable Oxigraph server on a copy of the build's own store (the default graph is the
+    union), as ``sensekg serve`` runs it. Pushing a build to a server is tested in
+    test_push_faults.py, whose module pushes the whole build once."""
+    store = tmp_path_factory.mktemp("served") / "store"
+    shutil.copytree(built[1] / "store", store)
+    port = free_port()
+    process = start_oxigraph(store, "127.0.0.1", port, True, 10)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=10)
 
 
 def remote_counts(server: str) -> dict[str, int]:
@@ -31,31 +35,10 @@ def remote_counts(server: str) -> dict[str, int]:
             for s in store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")}
 
 
-def test_push_uploads_every_named_graph_with_matching_counts(pushed, server, built):
-    assert "differs" not in pushed
-    counts = remote_counts(server)
-    assert set(counts) == {"https://w3id.org/sensekg/ontology"} | {
-        f"https://w3id.org/sensekg/report/{r}" for r in built[0].corpus.ids}
-    assert sum(counts.values()) == len(built[0].quads)
-
-
-SAMPLES = [("certifications", {"entity": "SenseAuto"}), ("board", {"report": "interim-results-2025h1"}),
-           ("revenue-by-segment", {})]
-
-
-@pytest.mark.parametrize(("name", "params"), SAMPLES)
-def test_saved_queries_answer_the_same_over_http(pushed, server, store, name, params):
-    query = load_saved()[name]
-    remote = RemoteStore(Endpoint(f"{server}/query"))  # push sends the union as the default graph
-    local_rows = sorted(map(str, run_saved(store, query, params)[1]))
-    remote_rows = sorted(map(str, run_saved(remote, query, params)[1]))
-    assert remote_rows == local_rows and local_rows
-
-
 def test_pushing_twice_doubles_nothing(built, tmp_path):
     """Two named graphs (the prospectus's and the ontology) pushed twice to a server of their own:
     every PUT replaces, so the counts after the second push are those after the first. (The whole
-    build is pushed once, by the module's fixture; twice would cost a minute and a half.)"""
+    build is pushed once, in test_push_faults.py; twice would cost a minute and a half.)"""
     from sensekg.graph.remote import push
 
     keep = {"https://w3id.org/sensekg/report/prospectus-2021-business", "https://w3id.org/sensekg/ontology"}
@@ -75,8 +58,6 @@ def test_pushing_twice_doubles_nothing(built, tmp_path):
 
 
 def test_pushing_to_a_stopped_server_is_a_clear_error(runner, built, tmp_path):
-    import shutil
-
     from test_cli import digest
 
     out = tmp_path / "build"
@@ -90,8 +71,8 @@ def test_pushing_to_a_stopped_server_is_a_clear_error(runner, built, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def api(pushed, server):
-    return TestClient(create_app(f"{server}/query", timeout=10))
+def api(served):
+    return TestClient(create_app(f"{served}/query", timeout=10))
 
 
 def test_api_lists_and_runs_saved_queries(api):
@@ -111,12 +92,12 @@ def test_api_openapi_names_every_parameter(api):
 
 
 @pytest.mark.parametrize("value", ['x" } ; DROP ALL #', "}}}", "INSERT DATA { <a> <b> <c> }", "a\nb", "é" * 5000])
-def test_api_parameters_cannot_change_the_query(api, server, value):
-    before = remote_counts(server)
+def test_api_parameters_cannot_change_the_query(api, served, value):
+    before = remote_counts(served)
     answer = api.get("/api/queries/search", params={"text": value})
     assert answer.status_code == 200 and answer.json()["rows"] == []
     assert api.get("/api/queries/certifications", params={"entity": value}).status_code == 400
-    assert remote_counts(server) == before
+    assert remote_counts(served) == before
 
 
 def test_api_missing_parameter_and_unknown_query(api):
