@@ -618,9 +618,9 @@ def push(url: str, graph_dir: Path, gsp: str | None, query_endpoint: str | None,
 
     base = check_url(url).rstrip("/")  # a bad URL is named as given, before the build is read
     password = secret_from(password_env, "--password-env")
-    quads = load_quads(graph_dir)
-    counts = do_push(quads, Endpoint(gsp or f"{base}/store", user, password, timeout),
-                     Endpoint(query_endpoint or f"{base}/query", user, password, timeout), _progress)
+    store = Endpoint(gsp or f"{base}/store", user, password, timeout)  # --gsp and --query-endpoint too
+    query = Endpoint(query_endpoint or f"{base}/query", user, password, timeout)
+    counts = do_push(load_quads(graph_dir), store, query, _progress)
     mismatched = 0
     click.echo(f"{'graph':60s} {'local':>8s} {'remote':>8s}")
     for name, (local, remote) in counts.items():
