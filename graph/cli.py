@@ -292,7 +292,7 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
 def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | None) -> None:
     """Export the built graph; triple formats (ttl, nt) merge the named graphs. With
     --observations, the figures as a CSV or Parquet table instead."""
-    from .export import TABLE_FORMATS, export_observations
+    from .export import TABLE_FORMATS, export_observations, writable_target
     from .export import export as do_export
 
     if observations:
@@ -305,6 +305,8 @@ def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | 
         raise InputError(f"--format {fmt} is a table of the figures: add --observations (the graph itself "
                          "exports as ttl, trig, nt, nq or jsonld)")
     fmt = fmt or "ttl"
+    if output is not None:
+        writable_target(output)  # a bad -o is named before the build is read
     do_export(load_quads(graph_dir), fmt, output)
     if output is not None:
         click.echo(f"Wrote {output} ({fmt}).", err=True)

@@ -13,6 +13,17 @@ from sensekg.loaders.errors import InputError
 from . import rdfio
 
 
+def writable_target(path: Path) -> Path:
+    """The file ``path`` names (through a symbolic link), with its folder made; a folder, a
+    device or a pipe is refused. Called before long work too, so a bad ``-o`` is named at once."""
+    path = Path(os.path.realpath(path)) if path.is_symlink() else path
+    if path.exists() and not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
+        raise InputError(f"is {kind}; give the name of a file to write", path=path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
 
@@ -20,17 +31,13 @@ def write_atomic(path: Path, data: bytes) -> None:
     only a regular file is ever replaced: a folder, a device or a pipe is refused. The new
     file keeps the old one's permissions, or gets the umask's.
     """
-    path = Path(os.path.realpath(path)) if path.is_symlink() else path
-    if path.exists() and not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file (a device, pipe or socket)"
-        raise InputError(f"is {kind}; give the name of a file to write", path=path)
+    path = writable_target(path)
     if path.exists():
         mode = stat.S_IMODE(path.stat().st_mode)
     else:
         umask = os.umask(0)
         os.umask(umask)
         mode = 0o666 & ~umask
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:

@@ -69,6 +69,15 @@ def test_export_round_trips(runner, built, tmp_path, fmt, parser):
         assert {ox.Triple(q.subject, q.predicate, q.object) for q in loaded} == triples
 
 
+def test_a_bad_export_target_is_named_before_the_build_is_read(runner, built, tmp_path, monkeypatch):
+    from sensekg.graph import cli
+
+    read = []
+    monkeypatch.setattr(cli, "load_quads", lambda folder: read.append(folder) or [])
+    result = runner.invoke(main, ["export", "--graph", str(built[1]), "--format", "nt", "-o", str(tmp_path)])
+    assert result.exit_code == 2 and "is a folder" in result.output and read == []
+
+
 def test_stats_counts_graphs_and_entities(runner, built):
     result = runner.invoke(main, ["stats", "--graph", str(built[1])])
     assert result.exit_code == 0, result.output
