@@ -16,6 +16,8 @@ from sensekg.graph import rdfio
 from sensekg.graph.build import STORE_CHANGES, Previous, read_previous, write_store
 from sensekg.graph.buildio import INFO, STORE, changed_store_files, load_quads, store_digests
 from sensekg.graph.diff import fact_changes
+from sensekg.graph.validate import cache_path
+from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.vocab import EVIDENCE
 
 REWORDED = "Income from contracts with customers in the period, as reported under IFRS."
@@ -58,17 +60,25 @@ def test_update_gives_the_store_a_whole_write_gives(built):
     assert len(updated) == len(whole)
 
 
-@pytest.fixture
-def rebuilt(tmp_path, built, data_copy):
-    """A copy of the real build, rebuilt after one record changed (a measure's definition)."""
-    out = tmp_path / "build"
+@pytest.fixture(scope="module")
+def rebuilt(tmp_path_factory, built):
+    """A copy of the real build, validated, then rebuilt after one record changed (a measure's
+    definition): the build, the outcome of the rebuild, and the validation of the build it
+    replaced. The tests only read the store; validating again changes only the kept results.
+    ``unvalidated`` and ``data`` are copies, taken before any test validated, to build on."""
+    root = tmp_path_factory.mktemp("rebuilt")
+    out, data = root / "build", root / "data"
     shutil.copytree(built[1], out)
-    measures = data_copy / "measures.toml"
+    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    first = sensekg.validate(out)  # the results of the build about to be replaced
+    measures = data / "measures.toml"
     text = measures.read_text(encoding="utf-8")
     assert REWORDED in text
     measures.write_text(text.replace(REWORDED, REWORDED + " (reworded)"), encoding="utf-8")
-    outcome = sensekg.build(out=out, data=data_copy, force=True)
-    return out, outcome, data_copy
+    outcome = sensekg.build(out=out, data=data, force=True)
+    shutil.copytree(out, root / "unvalidated")
+    shutil.copy(cache_path(out), cache_path(root / "unvalidated"))  # the kept results live beside the folder
+    return out, outcome, first
 
 
 def test_a_rebuild_updates_the_store_into_the_one_its_trig_gives(rebuilt):
@@ -155,17 +165,11 @@ def test_a_build_whose_n_quads_changed_is_read_from_its_trig(tmp_path, built):
     assert previous.recorded_as == TRIG_SHA and previous.lines == built[0].lines
 
 
-def test_validate_after_a_rebuild_checks_only_what_the_build_recorded_as_changed(tmp_path, built, data_copy):
+def test_validate_after_a_rebuild_checks_only_what_the_build_recorded_as_changed(rebuilt):
     from sensekg.graph.build import CHANGED
 
-    out = tmp_path / "build"
-    shutil.copytree(built[1], out)
-    first = sensekg.validate(out)  # the results of the build about to be replaced
+    out, _, first = rebuilt
     assert first.conforms and first.checked == first.subjects
-    measures = data_copy / "measures.toml"
-    measures.write_text(measures.read_text(encoding="utf-8").replace(REWORDED, REWORDED + " (reworded)"),
-                        encoding="utf-8")
-    sensekg.build(out=out, data=data_copy, force=True)
     assert json.loads((out / INFO).read_text(encoding="utf-8"))[CHANGED]["subjects"] == \
         ["<https://w3id.org/sensekg/measure/revenue>"]
     again = sensekg.validate(out)
@@ -182,23 +186,22 @@ def test_the_walk_along_two_builds_lines_finds_what_comparing_sets_finds(old, ne
     assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
 
 
-def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_path, built, data_copy):
-    """Two rebuilds without a validation between them: the second build's record reaches back to
-    the build the kept results are of, so validate still checks only what both changed; the
-    same results again are reused whole."""
+def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_path, rebuilt):
+    """Two rebuilds without a validation between them (the module's rebuild, then one more with
+    --fresh): the second build's record reaches back to the build the kept results are of, so
+    validate still checks only what both changed; the same results again are reused whole."""
     from sensekg.graph.build import CHANGED
 
-    out = tmp_path / "build"
-    shutil.copytree(built[1], out)
-    first = sensekg.validate(out)
-    measures = data_copy / "measures.toml"
-    original = measures.read_text(encoding="utf-8")
-    measures.write_text(original.replace(REWORDED, REWORDED + " (reworded)"), encoding="utf-8")
-    sensekg.build(out=out, data=data_copy, force=True)
-    products = data_copy / "entities" / "products.toml"
+    _, _, first = rebuilt
+    root = rebuilt[0].parent
+    out, data = tmp_path / "build", tmp_path / "data"
+    shutil.copytree(root / "unvalidated", out)  # rebuilt once since the kept results, not validated
+    shutil.copy(cache_path(root / "unvalidated"), cache_path(out))
+    shutil.copytree(root / "data", data)  # with the reworded definition
+    products = data / "entities" / "products.toml"
     products.write_text(products.read_text(encoding="utf-8").replace(', "SenseTime AI Infrastructure"', ""),
                         encoding="utf-8")
-    sensekg.build(out=out, data=data_copy, force=True, fresh=True)
+    sensekg.build(out=out, data=data, force=True, fresh=True)
     record = json.loads((out / INFO).read_text(encoding="utf-8"))[CHANGED]
     assert len(record["steps"]) == 2 and "<https://w3id.org/sensekg/measure/revenue>" in record["subjects"]
     assert "<https://w3id.org/sensekg/id/sensecore>" in record["subjects"]
