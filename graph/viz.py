@@ -43,12 +43,18 @@ assert set(QUALIFIED) == set(vocab.QUALIFIED_CLASSES), "every qualified class is
 SKIP_TYPES = {"Observation", "Measure", "Evidence", "Report", "SegmentationScheme"}
 
 FACTS = """
-SELECT ?s ?p ?o ?source ?quote WHERE {
+SELECT ?s ?p ?o WHERE {
   VALUES ?focus { %s }
-  { ?focus ?p ?o BIND(?focus AS ?s) } UNION { ?s ?p ?focus BIND(?focus AS ?o) }
-  OPTIONAL { ?e rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?r ;
-               sk:line ?line ; sk:quote ?quote
-             BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?source) }
+  { ?focus ?p ?o BIND(?focus AS ?s) } UNION { ?s ?p ?focus BIND(?focus AS ?o) FILTER(STRSTARTS(STR(?s), "%(id)s")) }
+}"""
+
+# The evidence of facts already found, asked for with the facts bound. Asked as an OPTIONAL of
+# the query above, Oxigraph joined it with every evidence node of the store: 2 s a hop for
+# SenseAuto, against 0.02 s for the two queries.
+EVIDENCE_OF = """
+SELECT ?s ?p ?o ?r ?line ?quote WHERE {
+  VALUES (?s ?p ?o) { %s }
+  ?e rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?r ; sk:line ?line ; sk:quote ?quote
 }"""
 
 
@@ -68,19 +74,24 @@ def collect(store: ox.Store, focus: list[str], report: str | None) -> list[Fact]
     """Every fact with one of the focus IRIs as subject or object, with its evidence."""
     if not focus:
         return []
+    prefixes = f"PREFIX sk: <{SK}>\nPREFIX prov: <{vocab.PROV}>\nPREFIX rdf: <{RDF_NS}>\n"
     values = " ".join(f"<{iri}>" for iri in focus)
-    query = (f"PREFIX sk: <{SK}>\nPREFIX prov: <{vocab.PROV}>\nPREFIX rdf: <{RDF_NS}>\n"
-             + FACTS.replace("%s", values))
     facts: dict[tuple, Fact] = {}
-    for row in store.query(query):
+    bound = []
+    for row in store.query(prefixes + FACTS.replace("%(id)s", ID).replace("%s", values)):
         s, p, o = row["s"], row["p"], row["o"]
         if not isinstance(s, ox.NamedNode) or not s.value.startswith(ID):
             continue
-        obj = o.value if isinstance(o, ox.NamedNode) else o
         key = (s.value, p.value, str(o))
-        fact = facts.setdefault(key, Fact(s.value, p.value, obj, []))
-        if row["source"] is not None:
-            fact.sources.append((row["source"].value, row["quote"].value))
+        if key not in facts:
+            facts[key] = Fact(s.value, p.value, o.value if isinstance(o, ox.NamedNode) else o, [])
+            if not isinstance(o, ox.BlankNode):  # a blank node cannot be given in VALUES (and has no evidence)
+                bound.append(f"({s} {p} {o})")
+    if bound:
+        for row in store.query(prefixes + EVIDENCE_OF % " ".join(bound)):
+            fact = facts[(row["s"].value, row["p"].value, str(row["o"]))]
+            report_id = row["r"].value.split("/report/", 1)[1] if "/report/" in row["r"].value else ""
+            fact.sources.append((f"{report_id}:{row['line'].value}", row["quote"].value))
     found = list(facts.values())
     if report:
         found = [f for f in found if any(src.startswith(report + ":") for src, _ in f.sources)]
