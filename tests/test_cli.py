@@ -19,18 +19,6 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_build_prints_counts_by_type_and_by_report(runner, tmp_path):
-    out = tmp_path / "build"
-    result = runner.invoke(main, ["build", "--out", str(out), "-q"])
-    assert result.exit_code == 0, result.output
-    assert "Certification" in result.output and "evidence by report" in result.output
-    assert "sustainability-report-2024" in result.output
-    info = json.loads((out / "build-info.json").read_text())
-    assert set(info["reports"]) == {"prospectus-2021-business", "sustainability-report-2024",
-                                    "annual-results-2024", "interim-results-2025h1"}
-    assert not list(tmp_path.glob(".build.sensekg-staging-*")), "the staging folder was left behind"
-
-
 def test_validate_conforms_on_the_real_build(runner, built):
     result = runner.invoke(main, ["validate", "--graph", str(built[1])])
     assert result.exit_code == 0, result.output

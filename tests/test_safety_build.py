@@ -145,13 +145,19 @@ def test_build_refuses_the_reports_and_the_data_folders(runner, tmp_path, report
 
 
 def test_build_fills_an_empty_folder_and_keeps_its_permissions(runner, tmp_path):
+    """Also what a whole build prints (counts by type and by report, with -q), and what it
+    records (test_cli's build tests start from a copy of the session's build instead)."""
     out = tmp_path / "empty"
     out.mkdir()
     out.chmod(0o750)
     result = runner.invoke(main, ["build", "-q", "--out", str(out)])
     assert result.exit_code == 0, result.output
+    assert "Certification" in result.output and "evidence by report" in result.output
+    assert "sustainability-report-2024" in result.output
     assert stat.S_IMODE(out.stat().st_mode) == 0o750
-    assert json.loads((out / "build-info.json").read_text())["format"] == FORMAT
+    info = json.loads((out / "build-info.json").read_text())
+    assert info["format"] == FORMAT and set(info["reports"]) == {
+        "prospectus-2021-business", "sustainability-report-2024", "annual-results-2024", "interim-results-2025h1"}
     assert sorted(p.name for p in out.iterdir()) == ["build-info.json", "evidence.sqlite", "origins.json",
                                                      "sensekg.nq", "sensekg.trig", "store"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".empty.sensekg-lock", "empty"]
