@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import shutil
 import socket
 from pathlib import Path
@@ -31,6 +32,10 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
     with paused_gc():  # as the build command does
         result = build_dataset()
         write_outputs(result, out, inputs=inputs_digest())
+    # The build's millions of objects live to the session's end: frozen out of the collector, so
+    # a test's own collections do not walk them every time (the export tests took 98 s, now 78)
+    gc.collect()
+    gc.freeze()
     return result, out
 
 
