@@ -307,7 +307,10 @@ def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | 
     fmt = fmt or "ttl"
     if output is not None:
         writable_target(output)  # a bad -o is named before the build is read
-    do_export(load_quads(graph_dir), fmt, output)
+    from .heap import paused_gc
+
+    with paused_gc():  # every quad read, then written: no reference cycles to look for
+        do_export(load_quads(graph_dir), fmt, output)
     if output is not None:
         click.echo(f"Wrote {output} ({fmt}).", err=True)
 
