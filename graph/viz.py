@@ -89,7 +89,9 @@ def collect(store: ox.Store, focus: list[str], report: str | None) -> list[Fact]
                 bound.append(f"({s} {p} {o})")
     if bound:
         for row in store.query(prefixes + EVIDENCE_OF % " ".join(bound)):
-            fact = facts[(row["s"].value, row["p"].value, str(row["o"]))]
+            fact = facts.get((row["s"].value, row["p"].value, str(row["o"])))
+            if fact is None:  # not expected: the terms come back as bound
+                continue
             report_id = row["r"].value.split("/report/", 1)[1] if "/report/" in row["r"].value else ""
             fact.sources.append((f"{report_id}:{row['line'].value}", row["quote"].value))
     found = list(facts.values())
