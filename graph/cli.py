@@ -294,21 +294,20 @@ def export(graph_dir: Path, fmt: str | None, observations: bool, output: Path | 
     --observations, the figures as a CSV or Parquet table instead."""
     from .export import TABLE_FORMATS, export_observations, writable_target
     from .export import export as do_export
+    from .heap import paused_gc
 
+    if fmt in TABLE_FORMATS and not observations:
+        raise InputError(f"--format {fmt} is a table of the figures: add --observations (the graph itself "
+                         "exports as ttl, trig, nt, nq or jsonld)")
+    if output is not None:
+        writable_target(output)  # a bad -o is named before the build is read
     if observations:
         fmt = fmt or ("parquet" if output is not None and output.suffix.lower() == ".parquet" else "csv")
         count = export_observations(open_store(graph_dir), fmt, output)
         if output is not None:
             click.echo(f"Wrote {output} ({fmt}, {count} observations).", err=True)
         return
-    if fmt in TABLE_FORMATS:
-        raise InputError(f"--format {fmt} is a table of the figures: add --observations (the graph itself "
-                         "exports as ttl, trig, nt, nq or jsonld)")
     fmt = fmt or "ttl"
-    if output is not None:
-        writable_target(output)  # a bad -o is named before the build is read
-    from .heap import paused_gc
-
     with paused_gc():  # every quad read, then written: no reference cycles to look for
         do_export(load_quads(graph_dir), fmt, output)
     if output is not None:

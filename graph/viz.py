@@ -52,9 +52,10 @@ SELECT ?s ?p ?o WHERE {
 # the query above, Oxigraph joined it with every evidence node of the store: 2 s a hop for
 # SenseAuto, against 0.02 s for the two queries.
 EVIDENCE_OF = """
-SELECT ?s ?p ?o ?r ?line ?quote WHERE {
+SELECT ?s ?p ?o ?source ?quote WHERE {
   VALUES (?s ?p ?o) { %s }
   ?e rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?r ; sk:line ?line ; sk:quote ?quote
+  BIND(CONCAT(STRAFTER(STR(?r), "/report/"), ":", STR(?line)) AS ?source)
 }"""
 
 
@@ -88,12 +89,9 @@ def collect(store: ox.Store, focus: list[str], report: str | None) -> list[Fact]
             if not isinstance(o, ox.BlankNode):  # a blank node cannot be given in VALUES (and has no evidence)
                 bound.append(f"({s} {p} {o})")
     if bound:
-        for row in store.query(prefixes + EVIDENCE_OF % " ".join(bound)):
-            fact = facts.get((row["s"].value, row["p"].value, str(row["o"])))
-            if fact is None:  # not expected: the terms come back as bound
-                continue
-            report_id = row["r"].value.split("/report/", 1)[1] if "/report/" in row["r"].value else ""
-            fact.sources.append((f"{report_id}:{row['line'].value}", row["quote"].value))
+        for row in store.query(prefixes + EVIDENCE_OF % " ".join(bound)):  # the terms come back as bound
+            fact = facts[(row["s"].value, row["p"].value, str(row["o"]))]
+            fact.sources.append((row["source"].value, row["quote"].value))
     found = list(facts.values())
     if report:
         found = [f for f in found if any(src.startswith(report + ":") for src, _ in f.sources)]
