@@ -17,6 +17,21 @@ from sensekg.graph.rdfio import rdflib_graph
 from sensekg.loaders.datafiles import data_dir
 from sensekg.loaders.reports import locate_reports
 
+NEEDS_DISK = 2.5 * 2**30  # measured: the suite's temporary folders peak at about 2.0 GB on three workers
+
+
+def pytest_report_header(config) -> str:
+    """The free space where the tests write, named up front: a full disk fails a hundred tests at
+    once with errors that do not say so."""
+    import tempfile
+
+    folder = tempfile.gettempdir()
+    free = shutil.disk_usage(folder).free
+    header = f"temporary folders in {folder}: {free / 2**30:.1f} GiB free"
+    if free < NEEDS_DISK:
+        header += f"; WARNING: the tests need about {NEEDS_DISK / 2**30:.1f} GiB there"
+    return header
+
 
 @pytest.fixture(scope="session")
 def reports_dir() -> Path:
@@ -37,6 +52,22 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
     gc.collect()
     gc.freeze()
     return result, out
+
+
+@pytest.fixture(scope="module")
+def module_tmp(tmp_path_factory):
+    """``mktemp`` for a module's fixtures. The folders are removed once the module's tests are
+    done: a copy of the build is 200 MB, and a run that kept them all filled CI's disk. (A test's
+    own ``tmp_path`` is removed when it passes: ``tmp_path_retention_policy`` in pyproject.toml.)"""
+    made: list[Path] = []
+
+    def mktemp(name: str) -> Path:
+        made.append(tmp_path_factory.mktemp(name))
+        return made[-1]
+
+    yield mktemp
+    for folder in made:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -112,12 +143,12 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(module_tmp):
     """An empty read-write Oxigraph server on a free loopback port (base URL), one per test module."""
     from sensekg.graph.serve import start_oxigraph
 
     port = free_port()
-    process = start_oxigraph(tmp_path_factory.mktemp("remote") / "store", "127.0.0.1", port, True, 10)
+    process = start_oxigraph(module_tmp("remote") / "store", "127.0.0.1", port, True, 10)
     yield f"http://127.0.0.1:{port}"
     process.terminate()
     process.wait(timeout=10)

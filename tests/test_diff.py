@@ -43,12 +43,12 @@ def test_canonical_form_skolemises_blank_nodes():
 
 
 @pytest.fixture(scope="module")
-def dropped_citation(built, tmp_path_factory):
+def dropped_citation(built, module_tmp):
     """A build whose data no longer cites sustainability-report-2024:811 for TISAX AL3, and
     has no certification of SenseAuto's ISO 26262 at all."""
     from sensekg.loaders.datafiles import data_dir
 
-    root = tmp_path_factory.mktemp("changed")
+    root = module_tmp("changed")
     data = root / "data"
     shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     path = data / "reports/sustainability-report-2024/statements-certifications.toml"

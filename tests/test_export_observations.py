@@ -21,10 +21,10 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 @pytest.fixture(scope="module")
-def table(built, tmp_path_factory) -> tuple[list[str], list[dict[str, str]]]:
+def table(built, module_tmp) -> tuple[list[str], list[dict[str, str]]]:
     from click.testing import CliRunner
 
-    target = tmp_path_factory.mktemp("figures") / "figures.csv"
+    target = module_tmp("figures") / "figures.csv"
     result = CliRunner().invoke(main, ["export", "--observations", "--graph", str(built[1]), "-o", str(target)])
     assert result.exit_code == 0, result.output
     with target.open(encoding="utf-8", newline="") as stream:

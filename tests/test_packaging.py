@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
-def wheel_env(tmp_path_factory) -> Path:
-    work = tmp_path_factory.mktemp("wheel")
+def wheel_env(module_tmp) -> Path:
+    work = module_tmp("wheel")
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(work / "dist"), str(ROOT)],
                    check=True, capture_output=True, text=True)
     wheel = next((work / "dist").glob("sensekg-*.whl"))

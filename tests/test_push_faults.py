@@ -50,9 +50,9 @@ def digest(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def build_copy(built, tmp_path_factory) -> Path:
+def build_copy(built, module_tmp) -> Path:
     """A private copy of the real build, so no other test's server can touch the files hashed here."""
-    out = tmp_path_factory.mktemp("push-faults") / "build"
+    out = module_tmp("push-faults") / "build"
     shutil.copytree(built[1], out)
     return out
 

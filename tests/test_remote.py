@@ -197,13 +197,13 @@ BINDING = '{"g":{"type":"uri","value":"%s"},"n":%s}'
 
 
 @pytest.fixture(scope="module")
-def ontology_trig(built, tmp_path_factory) -> Path:
+def ontology_trig(built, module_tmp) -> Path:
     """The build's ontology graph alone, as a TriG file push reads like a build: the answers below
     are to the count query after the uploads, and a whole build's 770,000 triples would only make
     each test upload for ten seconds first."""
     import pyoxigraph as ox
 
-    path = tmp_path_factory.mktemp("ontology") / "ontology.trig"
+    path = module_tmp("ontology") / "ontology.trig"
     quads = [q for q in built[0].quads if getattr(q.graph_name, "value", None) == ONTOLOGY]
     ox.serialize(quads, str(path), ox.RdfFormat.TRIG)
     return path

@@ -70,8 +70,8 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def copy(built, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("served") / "build"
+def copy(built, module_tmp) -> Path:
+    out = module_tmp("served") / "build"
     shutil.copytree(built[1], out)
     return out
 
@@ -84,8 +84,8 @@ def readonly(copy):
 
 
 @pytest.fixture(scope="module")
-def writable(built, tmp_path_factory):
-    out = tmp_path_factory.mktemp("writable") / "build"
+def writable(built, module_tmp):
+    out = module_tmp("writable") / "build"
     shutil.copytree(built[1], out)
     served = Served(out, "--writable")
     yield served
@@ -283,7 +283,7 @@ def test_a_taken_port_is_one_error_line_and_nothing_announced(built, tmp_path):
     assert done.stdout == "" and done.stderr.count("\n") == 1 and f"127.0.0.1:{port}" in done.stderr
 
 
-def test_ipv6_loopback(built):
+def test_ipv6_loopback(built, tmp_path):
     if not socket.has_ipv6:
         pytest.skip("no IPv6 on this machine")
     try:
@@ -292,7 +292,8 @@ def test_ipv6_loopback(built):
     except OSError:
         pytest.skip("no IPv6 loopback here")
     port = free_port()
-    process = subprocess.Popen([SENSEKG, "serve", "--graph", str(built[1]), "--host", "::1", "--port", str(port)],
+    process = subprocess.Popen([SENSEKG, "serve", "--graph", str(built[1]), "--host", "::1", "--port", str(port),
+                                "--log", str(tmp_path / "serve.log")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         assert f"http://[::1]:{port}/query" in process.stdout.readline()

@@ -16,11 +16,11 @@ from sensekg.graph.serve import start_oxigraph
 
 
 @pytest.fixture(scope="module")
-def served(built, tmp_path_factory):
+def served(built, module_tmp):
     """A writable Oxigraph server on a copy of the build's own store (the default graph is the
     union), as ``sensekg serve`` runs it. Pushing a build to a server is tested in
     test_push_faults.py, whose module pushes the whole build once."""
-    store = tmp_path_factory.mktemp("served") / "store"
+    store = module_tmp("served") / "store"
     shutil.copytree(built[1] / "store", store)
     port = free_port()
     process = start_oxigraph(store, "127.0.0.1", port, True, 10)
@@ -133,7 +133,7 @@ def test_a_query_past_the_timeout_is_stopped_with_an_error(built):
         process.wait(timeout=10)
 
 
-def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(built):
+def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(built, tmp_path):
     import os
     import signal
     import time
@@ -141,7 +141,8 @@ def test_serve_listens_on_loopback_and_stops_cleanly_on_ctrl_c(built):
 
     port = free_port()
     process = subprocess.Popen([str(__import__("pathlib").Path(__import__("sys").executable).with_name("sensekg")),
-                                "serve", "--graph", str(built[1]), "--port", str(port)],
+                                "serve", "--graph", str(built[1]), "--port", str(port),
+                                "--log", str(tmp_path / "serve.log")],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         first = process.stdout.readline()

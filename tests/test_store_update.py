@@ -61,12 +61,12 @@ def test_update_gives_the_store_a_whole_write_gives(built):
 
 
 @pytest.fixture(scope="module")
-def rebuilt(tmp_path_factory, built):
+def rebuilt(module_tmp, built):
     """A copy of the real build, validated, then rebuilt after one record changed (a measure's
     definition): the build, the outcome of the rebuild, and the validation of the build it
     replaced. The tests only read the store; validating again changes only the kept results.
     ``unvalidated`` and ``data`` are copies, taken before any test validated, to build on."""
-    root = tmp_path_factory.mktemp("rebuilt")
+    root = module_tmp("rebuilt")
     out, data = root / "build", root / "data"
     shutil.copytree(built[1], out)
     shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
