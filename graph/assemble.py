@@ -87,7 +87,9 @@ class _Quads(dict):
 
 def assemble(corpus: Corpus, facts: Iterable[Fact],
              evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None,
-             origins: dict[str, set[str]] | None = None) -> tuple[list[Quad], list[str]]:
+             origins: dict[str, set[str]] | None = None,
+             cited: set[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.Term]] | None = None,
+             ) -> tuple[list[Quad], list[str]]:
     """Every quad of the dataset (ontology, report descriptions, facts and their evidence) as
     pyoxigraph quads, sorted so that the same graph always gives the same bytes, and each quad's
     N-Quads line (without its final `` .``), by which they are sorted: the next build compares
@@ -96,6 +98,10 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     ``origins``, when given, is filled with the origin of each evidence node: the records
     (file:line) and rules (function) that made its fact. It stays out of the graph, which says
     what the reports state, not how this project's data is laid out.
+
+    ``cited``, when given, is filled with what the search index needs of each evidence node:
+    (report, line, subject, predicate, object), once for its line and once for the line it is
+    read with; the index is written from these, not from a second pass over every quad.
 
     The quads are made as pyoxigraph terms directly: going through rdflib terms first cost more
     than the rest of the build together.
@@ -130,6 +136,10 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
                 node = ox.NamedNode(iri)
                 if origins is not None:
                     origins.setdefault(iri, set()).update(fact.origins_of(index))
+                if cited is not None:
+                    cited.add((found.report, found.line, xs, yp, yo))
+                    if found.context_line is not None:
+                        cited.add((found.report, found.context_line, xs, yp, yo))
                 quads.update((
                     ox.Quad(xs, yp, yo, graph),
                     ox.Quad(node, a, evidence_class, graph),

@@ -46,7 +46,7 @@ from .buildio import (
     store_digests,
     write_build,
 )
-from .evidence_index import write_index
+from .evidence_index import labels_of, write_index
 
 
 @dataclass
@@ -61,6 +61,7 @@ class BuildResult:
     origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
     grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
     lines: list[str] = field(default_factory=list)  # each quad's N-Quads line without " .", in the same order
+    cited: set = field(default_factory=set)  # (report, line, s, p, o) of each evidence node: the search index's input
 
 
 @contextmanager
@@ -93,9 +94,10 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         evidence = check_facts(corpus, facts)
     with _timed(timings, "assemble", progress):
         origins: dict[str, set[str]] = {}
-        quads, lines = assemble(corpus, facts, evidence, data, origins)
+        cited: set = set()
+        quads, lines = assemble(corpus, facts, evidence, data, origins, cited)
     return BuildResult(corpus, facts, quads, timings, extraction.skipped, suspected_duplicates(registry),
-                       extraction.readings, origins, grounded, lines)
+                       extraction.readings, origins, grounded, lines, cited)
 
 
 # data files that do not shape the graph: the names dismissed, and lint's ceilings
@@ -373,8 +375,8 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
                 rdfio.write(result.quads, folder / TRIG, "trig")
             write_origins(result.origins, folder / ORIGINS)
             with _timed(result.timings, "write search index", progress):
-                write_index(result.quads, folder / INDEX, lambda report, line: clean_text(
-                    result.corpus.documents[report].line(line)))
+                write_index(result.cited, labels_of(result.quads, result.lines), folder / INDEX,
+                            lambda report, line: clean_text(result.corpus.documents[report].line(line)))
             digests = {TRIG_SHA: sha256_of(folder / TRIG), NQUADS_SHA: sha256_of(folder / NQUADS)}
             if writing is not None:
                 result.timings["write store"] = writing.result()  # while the TriG and the index were written

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import re
 import sqlite3
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -25,49 +24,51 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, SKOS, Literal, URIRef
 
 from sensekg.loaders.errors import CorruptStore, InputError
-from sensekg.loaders.vocab import EVIDENCE, PROV, SK
 
 from .query import show
 
 COLUMNS = ["source", "passage", "facts"]
 
 
-def write_index(quads: Iterable[ox.Quad], path: Path, line_text: Callable[[str, int], str] | None = None) -> int:
-    """Write the index of the evidence in ``quads`` to ``path`` (a new file); the passage count.
-
-    A passage is the whole cited line when ``line_text(report, line)`` gives it (the build
-    passes the reports' lines, cleaned of markup), so a word beside the quoted sentence is found
-    too; otherwise the quote."""
-    evidence: dict[str, dict[str, object]] = defaultdict(dict)
+def labels_of(quads: list[ox.Quad], lines: list[str]) -> dict[str, str]:
+    """Each subject's label, as the facts column shows it: its first ``rdfs:label`` in the
+    build's sorted quads (``lines`` are their N-Quads lines, which a cheap test on the text
+    narrows to the few thousand labels before any quad is looked at)."""
+    label = str(RDFS.label)
+    marker = f" <{label}> "
     labels: dict[str, str] = {}
-    wanted = {str(RDF.subject): "s", str(RDF.predicate): "p", str(RDF.object): "o",
-              str(PROV.wasDerivedFrom): "report", str(SK.line): "line", str(SK.quote): "quote",
-              str(SK.contextLine): "with", str(SK.contextQuote): "context"}
-    evidence_ns, label = str(EVIDENCE), str(RDFS.label)
-    for quad in quads:
-        subject, predicate = quad.subject.value, quad.predicate.value
-        if subject.startswith(evidence_ns):
-            key = wanted.get(predicate)
-            if key:
-                evidence[subject][key] = quad.object
-        elif predicate == label and subject not in labels:
-            labels[subject] = quad.object.value
+    for line, quad in zip(lines, quads, strict=True):
+        if marker in line and quad.predicate.value == label:
+            labels.setdefault(quad.subject.value, quad.object.value)
+    return labels
+
+
+def write_index(cited: Iterable[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.Term]], labels: dict[str, str],
+                path: Path, line_text: Callable[[str, int], str]) -> int:
+    """Write the search index to ``path`` (a new file); the passage count.
+
+    ``cited`` holds, for each line a piece of evidence cites (its own, and the line it is read
+    with), the report, the line and the fact's subject, predicate and object (see
+    ``assemble``). A passage is the whole cited line, ``line_text(report, line)``, cleaned of
+    markup by the build, so a word beside the quoted sentence is found too. Facts that name or
+    type an entity are left out of the facts table: the passage names them."""
     passages: dict[str, str] = {}
     facts: set[tuple[str, str, str, str]] = set()
     naming = {str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(SKOS.inScheme)}  # names and types, not facts
-    for node in evidence.values():
-        if not {"s", "p", "o", "report", "line", "quote"} <= node.keys():
-            continue
-        report = node["report"].value.rsplit("/", 1)[-1]
-        read = [(node["line"].value, node["quote"].value)]
-        if "with" in node and "context" in node:  # the line it is read with states the fact too
-            read.append((node["with"].value, node["context"].value))
-        for line, quote in read:
-            source = f"{report}:{line}"
-            if source not in passages:
-                passages[source] = line_text(report, int(line)) if line_text else quote
-            if node["p"].value not in naming:
-                facts.add((source, _name(node["s"], labels), _name(node["p"], labels), _name(node["o"], labels)))
+    names: dict[ox.Term, str] = {}  # a term recurs in many facts: each named once
+
+    def name(term: ox.Term) -> str:
+        found = names.get(term)
+        if found is None:
+            found = names[term] = _name(term, labels)
+        return found
+
+    for report, line, s, p, o in cited:
+        source = f"{report}:{line}"
+        if source not in passages:
+            passages[source] = line_text(report, line)
+        if p.value not in naming:
+            facts.add((source, name(s), name(p), name(o)))
     connection = sqlite3.connect(path)
     try:
         connection.executescript("""
