@@ -236,7 +236,11 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
         (staging / STAGING_MARK).touch()  # so that recovery knows this folder for one of its own
         aside = out.parent / f"{swap_prefix}{os.getpid()}"
         try:
-            writer(staging)
+            existed = out.exists()
+            try:
+                writer(staging)
+            except OSError as exc:  # a full disk, most often: said of ``out``, which is as it was
+                raise _while_writing(exc, out, existed) from exc
             check_replaceable(out, keep)  # again: something may have been put there meanwhile
             (staging / STAGING_MARK).unlink()
             staging.chmod(_mode_for(out))
@@ -247,6 +251,17 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
+
+
+def _while_writing(exc: OSError, out: Path, existed: bool) -> OSError:
+    """``exc``, met while writing the new build beside ``out``, as an error about ``out``: the
+    file it names is in the staging folder, which is gone by the time the user reads it."""
+    detail = exc.strerror if exc.strerror is not None else (exc.args[0] if len(exc.args) == 1 else None)
+    if not isinstance(detail, str):
+        return exc
+    written = f" ({Path(exc.filename).name})" if exc.filename else ""
+    kept = "the build here is as it was" if existed else "nothing was written"
+    return OSError(exc.errno, f"{detail}, while writing the new build{written}; {kept}", str(out))
 
 
 def resolve_graph_path(graph: str | Path) -> Path:

@@ -51,10 +51,14 @@ class SensekgGroup(click.Group):
             command = exc.ctx.command_path if exc.ctx else "sensekg"
             fail(f"{exc.format_message()} (see `{command} --help`)", exc.exit_code)
         except OSError as exc:
-            if exc.strerror is None:
-                raise
-            where = f"{exc.filename}: " if exc.filename else ""
-            fail(f"{where}{exc.strerror}", 2)
+            if exc.strerror is not None:
+                where = f"{exc.filename}: " if exc.filename else ""
+                fail(f"{where}{exc.strerror}", 2)
+            # the store's own refusals (RocksDB, through pyoxigraph) carry no errno, only their
+            # text, which names the file: "IO error: No space left on device: While appending to file: …"
+            if len(exc.args) == 1 and isinstance(exc.args[0], str) and exc.args[0].strip():
+                fail(exc.args[0], 2)
+            raise
 
 
 class Finite(click.ParamType):

@@ -15,6 +15,7 @@ phrase, so ``12.2%`` finds "12.2%".
 
 from __future__ import annotations
 
+import errno
 import re
 import sqlite3
 from collections.abc import Callable, Iterable
@@ -78,6 +79,9 @@ def write_index(cited: Iterable[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.T
         connection.executemany("INSERT INTO passages VALUES (?, ?)", sorted(passages.items()))
         connection.executemany("INSERT INTO facts VALUES (?, ?, ?, ?)", sorted(facts))
         connection.commit()
+    except sqlite3.Error as exc:  # a full disk ("database or disk is full"), as the file system's own refusal
+        raise OSError(errno.ENOSPC if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc)
+                      else errno.EIO, str(exc), str(path)) from None
     finally:
         connection.close()
     return len(passages)

@@ -44,6 +44,11 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.write(data)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        if exc.filename is None and exc.strerror is not None:  # a full disk names no file: say which
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

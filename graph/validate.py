@@ -451,7 +451,13 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
     jobs = max(1, jobs or os.cpu_count() or 1)
     with tempfile.TemporaryDirectory(prefix="sensekg-validate-") as folder:
         path = Path(folder) / "union.nt"
-        write_union(path)
+        try:
+            write_union(path)
+        except OSError as exc:  # a full disk names no file: say which, and how to choose another
+            if exc.filename is not None or exc.strerror is None:
+                raise
+            raise OSError(exc.errno, f"{exc.strerror} (validation writes the graph into a temporary folder; "
+                                     "set TMPDIR to a folder with more room)", str(path)) from exc
         types, subclass = _context(path)
         key = cache_key(engine, subclass)
         known, stored = read_cache(cache if reuse else None, key)

@@ -14,12 +14,14 @@ the whole group.
 from __future__ import annotations
 
 import html
+import io
 import json
 import statistics
 from collections import defaultdict, deque
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import networkx as nx
 import pyoxigraph as ox
@@ -337,12 +339,12 @@ def to_exchange(graph: nx.MultiDiGraph, title: str = "", note: str = "") -> nx.M
     return clean
 
 
-def write_exchange(graph: nx.MultiDiGraph, path: Path, fmt: str, title: str = "", note: str = "") -> None:
+def write_exchange(graph: nx.MultiDiGraph, target: Path | BinaryIO, fmt: str, title: str = "", note: str = "") -> None:
     clean = to_exchange(graph, title, note)
     if fmt == "graphml":
-        nx.write_graphml(clean, path)
+        nx.write_graphml(clean, target)
     else:
-        nx.write_gexf(clean, path)
+        nx.write_gexf(clean, target)
 
 
 def vis_library() -> str:
@@ -380,16 +382,17 @@ def page_template() -> str:
     return resources.files("sensekg.graph").joinpath("page.html").read_text(encoding="utf-8")
 
 
-def write_html(graph: nx.MultiDiGraph, focus: str, path: Path, title: str, note: str) -> None:
+def write_html(graph: nx.MultiDiGraph, focus: str, target: BinaryIO, title: str, note: str) -> None:
     """One self-contained page: the library and the data inline, no request of any kind."""
     data = json.dumps(page_data(graph, focus), ensure_ascii=False).replace("</", "<\\/")
     library = vis_library().replace("</script", "<\\/script")
     page = (page_template().replace("__TITLE__", html.escape(title)).replace("__NOTE__", html.escape(note))
             .replace("__DATA__", data).replace("__LIBRARY__", library))
-    path.write_text(page, encoding="utf-8")
+    target.write(page.encode("utf-8"))
 
 
-def draw_static(graph: nx.MultiDiGraph, focus: str, path: Path, title: str, note: str = "") -> None:
+def draw_static(graph: nx.MultiDiGraph, focus: str, target: BinaryIO, title: str, note: str = "",
+                fmt: str = "png") -> None:
     """SVG or PNG through matplotlib: labels offset from the nodes, a legend by type, the note
     (the hubs not expanded, the nodes left out) under the title."""
     import textwrap
@@ -424,7 +427,7 @@ def draw_static(graph: nx.MultiDiGraph, focus: str, path: Path, title: str, note
     ax.set_title(title + ("\n" + textwrap.fill(note, 120) if note else ""), fontsize=10 if note else None)
     ax.axis("off")
     fig.tight_layout()
-    fig.savefig(path, format=path.suffix.lstrip(".") or "png", dpi=110)
+    fig.savefig(target, format=fmt, dpi=110)
     plt.close(fig)
 
 
@@ -455,12 +458,19 @@ def query_graph(store: ox.Store, columns: list[str], rows: list[tuple]) -> nx.Mu
 
 
 def write(graph: nx.MultiDiGraph, focus: str, path: Path, fmt: str, title: str, note: str) -> None:
+    """Draw in memory, then write ``path`` through a temporary file and a rename: a write that
+    fails (a full disk) leaves no half-written picture, and the file already there as it was.
+    The format is ``fmt``, whatever ``path``'s suffix (``-o view.png --format svg`` is SVG)."""
+    from .export import write_atomic
+
+    buffer = io.BytesIO()
     if fmt == "html":
-        write_html(graph, focus, path, title, note)
+        write_html(graph, focus, buffer, title, note)
     elif fmt in ("svg", "png"):
-        draw_static(graph, focus, path, title, note)
+        draw_static(graph, focus, buffer, title, note, fmt)
     else:
-        write_exchange(graph, path, fmt, title, note)
+        write_exchange(graph, buffer, fmt, title, note)
+    write_atomic(path, buffer.getvalue())
 
 
 def centrality(store: ox.Store, top: int = 10) -> dict[str, list[tuple[str, float, int]]]:

@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
@@ -299,25 +300,141 @@ def test_bad_options_are_one_clear_line(runner, tmp_path, built, what, args, nee
         assert digest(out) == before
 
 
-def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_path, built, monkeypatch):
+class _FullIndex:
+    """``sqlite3`` as the search index's writer sees it on a full disk: the commit fails."""
+
+    Error, OperationalError = sqlite3.Error, sqlite3.OperationalError
+
+    @staticmethod
+    def connect(path):
+        real = sqlite3.connect(path)
+
+        class Connection:
+            executescript, executemany, close = real.executescript, real.executemany, real.close
+
+            def commit(self):
+                raise sqlite3.OperationalError("database or disk is full")
+
+        return Connection()
+
+
+@pytest.mark.parametrize("writer", ["write", "fill_from_nquads", "index"])
+def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_path, built, monkeypatch, writer):
+    """Each writer meets a full disk its own way: Python's writes (the TriG, the N-Quads) with an
+    errno; the store's, in RocksDB through pyoxigraph, with only a message; SQLite's (the search
+    index) with its own exception. Each is one line about the build folder (the file it names
+    is in the staging folder, gone by then). All three were seen on a full 150 MB tmpfs; the
+    last two were tracebacks."""
+    import dataclasses
     import errno
 
-    from sensekg.graph import rdfio
+    from sensekg.graph import build, evidence_index, rdfio
 
     out = tmp_path / "build"
     shutil.copytree(built[1], out)
     before = digest(out)
+    # the session's build stands in for reading the reports again: only its writing is tested
+    monkeypatch.setattr(build, "build_dataset", lambda *args, **kwargs: dataclasses.replace(built[0], timings={}))
 
     def full(*args, **kwargs):
-        raise OSError(errno.ENOSPC, "No space left on device", str(args[1]) if len(args) > 1 else None)
+        if writer == "write":
+            raise OSError(errno.ENOSPC, "No space left on device", str(args[1]) if len(args) > 1 else None)
+        raise OSError(f"IO error: No space left on device: While appending to file: {args[1]}: "
+                      "No space left on device")
 
-    monkeypatch.setattr(rdfio, "write", full)
-    result = runner.invoke(main, ["build", "-q", "--force", "--out", str(out)])
+    if writer == "index":
+        monkeypatch.setattr(evidence_index, "sqlite3", _FullIndex)
+    else:
+        monkeypatch.setattr(rdfio, writer, full)
+    result = runner.invoke(main, ["build", "-q", "--force", "--fresh", "--out", str(out)])
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.strip().splitlines() == [result.output.strip()]
-    assert "No space left on device" in result.output
+    expected = "database or disk is full" if writer == "index" else "No space left on device"
+    assert expected in result.output
+    assert f"{out}: " in result.output and "the build here is as it was" in result.output
     assert digest(out) == before
     assert [p.name for p in tmp_path.iterdir() if "sensekg-staging" in p.name] == []
+
+
+class _FullDiskOs:
+    """``os`` as ``write_atomic`` sees it on a full disk: the temporary file's write fails."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def fdopen(handle, mode):
+        import errno
+
+        os.close(handle)
+
+        class Stream:
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return False
+
+            def write(self, data):
+                raise OSError(errno.ENOSPC, "No space left on device")
+
+        return Stream()
+
+
+@pytest.mark.parametrize(("command", "name"), [
+    (["viz", "SenseAuto", "--depth", "1"], "view.graphml"),
+    (["viz", "SenseAuto", "--depth", "1"], "view.html"),
+    (["export", "--observations", "--format", "csv"], "figures.csv"),
+    (["query", "catalogue"], "catalogue.md"),
+])
+def test_a_file_written_on_a_full_disk_is_named_and_what_was_there_stays(runner, tmp_path, built, monkeypatch,
+                                                                       command, name):
+    """``viz`` wrote its picture in place, so a full disk left a half-written file where the
+    user's was (seen on a full tmpfs); every file a command writes goes through a temporary file
+    and a rename, and the error names the file (a full disk's own error names none)."""
+    from sensekg.graph import export
+
+    target = tmp_path / name
+    target.write_bytes(b"the user's own file")
+    monkeypatch.setattr(export, "os", _FullDiskOs())
+    graph = [] if command[0] == "query" else ["--graph", str(built[1])]
+    result = runner.invoke(main, [*command, *graph, "-o", str(target)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.strip() == f"sensekg: error: {target}: No space left on device"
+    assert target.read_bytes() == b"the user's own file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # no temporary file left either
+
+
+def test_validation_in_a_full_temporary_folder_names_it_and_says_how_to_choose_another(runner, built, monkeypatch):
+    import errno
+
+    from sensekg.graph import validate
+
+    def full(source, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    for name in ("union_of_store", "union_of_trig", "union_of_nquads"):
+        monkeypatch.setattr(validate, name, full)
+    result = runner.invoke(main, ["validate", "--full", "--graph", str(built[1])])
+    assert result.exit_code == 2, (result.output, result.exception)
+    line = result.output.strip()
+    assert line.splitlines() == [line] and "/union.nt: No space left on device" in line and "TMPDIR" in line
+
+
+def test_the_stores_own_file_errors_are_one_line(runner, built, monkeypatch):
+    """RocksDB's errors reach Python as an OSError with only a message (no errno, no file name
+    of its own); the message names the file, and is the one line the user gets (it was a traceback)."""
+    from sensekg.graph import cli
+
+    message = "IO error: No space left on device: While appending to file: /x/store/000012.log: No space left on device"
+
+    def failing(*args, **kwargs):
+        raise OSError(message)
+
+    monkeypatch.setattr(cli, "opened", failing)
+    result = runner.invoke(main, ["query", "run", "certifications", "--graph", str(built[1])])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output == f"sensekg: error: {message}\n"
 
 
 def test_build_is_not_up_to_date_when_the_manifest_or_a_data_file_kind_changed(runner, tmp_path, built, reports_copy,

@@ -52,9 +52,12 @@ def test_exchange_formats_read_back(runner, built, tmp_path, fmt):
     assert any(a.get("label") == "SenseAuto Pilot" for _, a in graph.nodes(data=True))
 
 
-def test_svg_has_a_legend_and_labels(runner, built, tmp_path):
-    target = tmp_path / "senseauto.svg"
-    assert runner.invoke(main, ["viz", "SenseAuto", "--graph", str(built[1]), "-o", str(target)]).exit_code == 0
+@pytest.mark.parametrize(("name", "options"), [("senseauto.svg", []), ("senseauto.png", ["--format", "svg"])])
+def test_svg_has_a_legend_and_labels(runner, built, tmp_path, name, options):
+    """``--format`` says the format whatever the file's suffix (it used to follow the suffix)."""
+    target = tmp_path / name
+    result = runner.invoke(main, ["viz", "SenseAuto", "--graph", str(built[1]), "-o", str(target), *options])
+    assert result.exit_code == 0, result.output
     text = target.read_text(encoding="utf-8")
     ET.fromstring(text)  # well-formed
     assert "SenseAuto Pilot" in text and "Product" in text and "Standard" in text
