@@ -176,11 +176,10 @@ def _write_settings(folder: Path, entry: Entry, data: Path | None) -> None:
              "# segments: the report's segment scheme, the segment entities its prose and tables name.",
              "# Copied from the latest report of the same kind: check them against the report's segment note."]
     lines.append("segments = [" + ", ".join(f'"{s}"' for s in previous) + "]")
-    (folder / SETTINGS).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    (folder / DISMISSED).write_text(
+    write_atomic(folder / SETTINGS, ("\n".join(lines) + "\n").encode("utf-8"))
+    write_atomic(folder / DISMISSED, (
         f"# Names in {entry.id} that are not entities, each with why (a generic phrase, an unnamed\n"
-        "# party, a heading). `sensekg report review` and `sensekg coverage` count them as decided.\n",
-        encoding="utf-8")
+        "# party, a heading). `sensekg report review` and `sensekg coverage` count them as decided.\n").encode())
 
 
 def write_review(report: str, reports: Path | None, data: Path | None) -> tuple[Path, dict[str, int]]:
