@@ -260,8 +260,25 @@ def base_url(host: str, port: int) -> str:
     return f"http://[{host.strip('[]')}]:{port}" if ":" in host.strip("[]") else f"http://{host}:{port}"
 
 
+class LogFile(logging.handlers.RotatingFileHandler):
+    """The server's log file. When it cannot be written (a full disk), one warning on stderr,
+    then the endpoint goes on without it: the logging module's default is a traceback on
+    stderr for every line lost, which came before the endpoint's own first line."""
+
+    failed = False
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        if not self.failed:
+            self.failed = True
+            problem = sys.exc_info()[1]
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"sensekg: warning: cannot write the log {self.baseFilename} ({problem}); "
+                                 "the endpoint goes on without it\n")
+                sys.stderr.flush()
+
+
 def setup_log(path: Path) -> None:
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    handler = LogFile(path, maxBytes=5 << 20, backupCount=3, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)

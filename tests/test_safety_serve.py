@@ -381,3 +381,30 @@ def test_a_query_cancelled_while_streaming_is_504_not_200(readonly):
     for accept in ("application/sparql-results+json", "text/csv"):
         answer = httpx.get(f"{readonly.url}/query", params={"query": query}, headers={"Accept": accept}, timeout=60)
         assert answer.status_code == 504, (accept, answer.status_code, answer.text[-200:])
+
+
+def test_a_log_that_cannot_be_written_is_one_warning_and_the_endpoint_goes_on(tmp_path, capsys):
+    """On a full disk every line the server logged printed a traceback on stderr (seen in a CI
+    run whose disk had filled); now the first failure is one warning and the rest are dropped."""
+    import errno
+    import logging
+
+    from sensekg.graph.serve import LogFile
+
+    handler = LogFile(tmp_path / "serve.log", maxBytes=5 << 20, backupCount=3, encoding="utf-8")
+    logger = logging.getLogger("sensekg.test-full-log")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        def full(*args):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        handler.stream.write = full
+        for number in range(3):
+            logger.warning("request %d", number)
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+    err = capsys.readouterr().err
+    assert err == (f"sensekg: warning: cannot write the log {tmp_path / 'serve.log'} ([Errno 28] No space left on "
+                   "device); the endpoint goes on without it\n")
