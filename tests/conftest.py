@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import shutil
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def reports_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built(tmp_path_factory) -> tuple[BuildResult, Path]:
+def built(tmp_path_factory) -> Iterator[tuple[BuildResult, Path]]:
     """The real build and its output folder; tests must not modify either."""
     from sensekg.graph.build import inputs_digest
 
@@ -51,7 +52,8 @@ def built(tmp_path_factory) -> tuple[BuildResult, Path]:
     # a test's own collections do not walk them every time (the export tests took 98 s, now 78)
     gc.collect()
     gc.freeze()
-    return result, out
+    yield result, out
+    shutil.rmtree(out.parent, ignore_errors=True)  # 200 MB a worker, kept by a failed run otherwise
 
 
 @pytest.fixture(scope="module")
