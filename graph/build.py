@@ -46,7 +46,7 @@ from .buildio import (
     store_digests,
     write_build,
 )
-from .evidence_index import labels_of, write_index
+from .evidence_index import write_index
 
 
 @dataclass
@@ -245,10 +245,17 @@ class Previous:
         return labels_of_lines(self.lines)
 
 
-def labels_of_lines(lines: Iterable[str]) -> dict:
-    """rdfs:label of each subject that has one, from N-Quads lines: only the label lines are parsed."""
-    label = f" <{RDFS.label}> "
-    return {q.subject: q.object.value for q in _parse_lines(line for line in lines if label in line)}
+def labels_of_lines(lines: Iterable[str]) -> dict[ox.NamedNode, str]:
+    """rdfs:label of each subject that has one (its first, in sorted lines), from N-Quads lines:
+    only the lines that hold the label IRI are parsed, and of those only the labels kept (an
+    evidence node's ``rdf:predicate rdfs:label`` holds it too)."""
+    marker = f" <{RDFS.label}> "
+    label = ox.NamedNode(str(RDFS.label))
+    labels: dict[ox.NamedNode, str] = {}
+    for quad in _parse_lines(line for line in lines if marker in line):
+        if quad.predicate == label:
+            labels.setdefault(quad.subject, quad.object.value)
+    return labels
 
 
 def read_previous(out: Path, need_store: bool = True) -> Previous | None:
@@ -375,7 +382,7 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
                 rdfio.write(result.quads, folder / TRIG, "trig")
             write_origins(result.origins, folder / ORIGINS)
             with _timed(result.timings, "write search index", progress):
-                write_index(result.cited, labels_of(result.quads, result.lines), folder / INDEX,
+                write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
                             lambda report, line: clean_text(result.corpus.documents[report].line(line)))
             digests = {TRIG_SHA: sha256_of(folder / TRIG), NQUADS_SHA: sha256_of(folder / NQUADS)}
             if writing is not None:

@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused
+from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused, about
 
 TRIG = "sensekg.trig"
 NQUADS = "sensekg.nq"  # the same quads as N-Quads, one per line, in the TriG's order (see build.write_outputs)
@@ -240,7 +240,10 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
             try:
                 writer(staging)
             except OSError as exc:  # a full disk, most often: said of ``out``, which is as it was
-                raise _while_writing(exc, out, existed) from exc
+                named = _while_writing(exc, out, existed)
+                if named is None:
+                    raise
+                raise named from exc
             check_replaceable(out, keep)  # again: something may have been put there meanwhile
             (staging / STAGING_MARK).unlink()
             staging.chmod(_mode_for(out))
@@ -253,15 +256,12 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
                 shutil.rmtree(staging, ignore_errors=True)
 
 
-def _while_writing(exc: OSError, out: Path, existed: bool) -> OSError:
+def _while_writing(exc: OSError, out: Path, existed: bool) -> OSError | None:
     """``exc``, met while writing the new build beside ``out``, as an error about ``out``: the
     file it names is in the staging folder, which is gone by the time the user reads it."""
-    detail = exc.strerror if exc.strerror is not None else (exc.args[0] if len(exc.args) == 1 else None)
-    if not isinstance(detail, str):
-        return exc
     written = f" ({Path(exc.filename).name})" if exc.filename else ""
     kept = "the build here is as it was" if existed else "nothing was written"
-    return OSError(exc.errno, f"{detail}, while writing the new build{written}; {kept}", str(out))
+    return about(exc, out, f", while writing the new build{written}; {kept}")
 
 
 def resolve_graph_path(graph: str | Path) -> Path:

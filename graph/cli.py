@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from sensekg.loaders.errors import InputError, SensekgError
+from sensekg.loaders.errors import InputError, SensekgError, os_error_text
 
 from .buildio import STORE, load_quads, open_store, resolve_graph_path, store_folder
 from .isolate import DEFAULT_MEMORY_GIB
@@ -51,14 +51,10 @@ class SensekgGroup(click.Group):
             command = exc.ctx.command_path if exc.ctx else "sensekg"
             fail(f"{exc.format_message()} (see `{command} --help`)", exc.exit_code)
         except OSError as exc:
-            if exc.strerror is not None:
-                where = f"{exc.filename}: " if exc.filename else ""
-                fail(f"{where}{exc.strerror}", 2)
-            # the store's own refusals (RocksDB, through pyoxigraph) carry no errno, only their
-            # text, which names the file: "IO error: No space left on device: While appending to file: …"
-            if len(exc.args) == 1 and isinstance(exc.args[0], str) and exc.args[0].strip():
-                fail(exc.args[0], 2)
-            raise
+            text = os_error_text(exc)  # the store's own (RocksDB's) carry only their text
+            if text is None:
+                raise
+            fail(f"{exc.filename}: {text}" if exc.filename else text, 2)
 
 
 class Finite(click.ParamType):

@@ -31,28 +31,16 @@ from .query import show
 COLUMNS = ["source", "passage", "facts"]
 
 
-def labels_of(quads: list[ox.Quad], lines: list[str]) -> dict[str, str]:
-    """Each subject's label, as the facts column shows it: its first ``rdfs:label`` in the
-    build's sorted quads (``lines`` are their N-Quads lines, which a cheap test on the text
-    narrows to the few thousand labels before any quad is looked at)."""
-    label = str(RDFS.label)
-    marker = f" <{label}> "
-    labels: dict[str, str] = {}
-    for line, quad in zip(lines, quads, strict=True):
-        if marker in line and quad.predicate.value == label:
-            labels.setdefault(quad.subject.value, quad.object.value)
-    return labels
-
-
-def write_index(cited: Iterable[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.Term]], labels: dict[str, str],
-                path: Path, line_text: Callable[[str, int], str]) -> int:
+def write_index(cited: Iterable[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.Term]],
+                labels: dict[ox.NamedNode, str], path: Path, line_text: Callable[[str, int], str]) -> int:
     """Write the search index to ``path`` (a new file); the passage count.
 
     ``cited`` holds, for each line a piece of evidence cites (its own, and the line it is read
     with), the report, the line and the fact's subject, predicate and object (see
     ``assemble``). A passage is the whole cited line, ``line_text(report, line)``, cleaned of
-    markup by the build, so a word beside the quoted sentence is found too. Facts that name or
-    type an entity are left out of the facts table: the passage names them."""
+    markup by the build, so a word beside the quoted sentence is found too. ``labels`` name the
+    entities in the facts table (``build.labels_of_lines``); facts that name or type an entity
+    are left out of it: the passage names them."""
     passages: dict[str, str] = {}
     facts: set[tuple[str, str, str, str]] = set()
     naming = {str(RDF.type), str(RDFS.label), str(SKOS.altLabel), str(SKOS.inScheme)}  # names and types, not facts
@@ -87,10 +75,10 @@ def write_index(cited: Iterable[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.T
     return len(passages)
 
 
-def _name(term, labels: dict[str, str]) -> str:
+def _name(term, labels: dict[ox.NamedNode, str]) -> str:
     """A term as the facts column shows it: an entity's label, a literal's text, else a qname."""
     if isinstance(term, ox.NamedNode):
-        return labels.get(term.value) or show(URIRef(term.value))
+        return labels.get(term) or show(URIRef(term.value))
     return term.value
 
 

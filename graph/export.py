@@ -8,7 +8,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from sensekg.loaders.errors import InputError
+from sensekg.loaders.errors import InputError, about
 
 from . import rdfio
 
@@ -44,13 +44,10 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.write(data)
         os.chmod(temporary, mode)
         os.replace(temporary, path)
-    except OSError as exc:
+    except BaseException as exc:
         Path(temporary).unlink(missing_ok=True)
-        if exc.filename is None and exc.strerror is not None:  # a full disk names no file: say which
-            raise OSError(exc.errno, exc.strerror, str(path)) from exc
-        raise
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None and (named := about(exc, path)):
+            raise named from exc  # a full disk names no file: say which
         raise
 
 

@@ -44,6 +44,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 from rdflib.util import from_n3
 
+from sensekg.loaders.errors import about
 from sensekg.loaders.vocab import PROV, SK, ontology_text
 
 ENGINES = ("shifty", "pyshacl")
@@ -454,10 +455,11 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
         try:
             write_union(path)
         except OSError as exc:  # a full disk names no file: say which, and how to choose another
-            if exc.filename is not None or exc.strerror is None:
+            named = about(exc, path, " (validation writes the graph into a temporary folder; set TMPDIR to a "
+                                     "folder with more room)") if exc.filename is None else None
+            if named is None:
                 raise
-            raise OSError(exc.errno, f"{exc.strerror} (validation writes the graph into a temporary folder; "
-                                     "set TMPDIR to a folder with more room)", str(path)) from exc
+            raise named from exc
         types, subclass = _context(path)
         key = cache_key(engine, subclass)
         known, stored = read_cache(cache if reuse else None, key)

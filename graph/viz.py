@@ -339,7 +339,7 @@ def to_exchange(graph: nx.MultiDiGraph, title: str = "", note: str = "") -> nx.M
     return clean
 
 
-def write_exchange(graph: nx.MultiDiGraph, target: Path | BinaryIO, fmt: str, title: str = "", note: str = "") -> None:
+def write_exchange(graph: nx.MultiDiGraph, target: BinaryIO, fmt: str, title: str = "", note: str = "") -> None:
     clean = to_exchange(graph, title, note)
     if fmt == "graphml":
         nx.write_graphml(clean, target)

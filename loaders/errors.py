@@ -80,3 +80,21 @@ class RemoteUnavailable(SensekgError):
 
 class CorruptStore(SensekgError):
     http_status = 500
+
+
+def os_error_text(exc: OSError) -> str | None:
+    """What an ``OSError`` says, for one line: Python's ``strerror``, or the whole message of one
+    raised with text alone, as RocksDB's reach Python through pyoxigraph ("IO error: No space
+    left on device: While appending to file: …"); None for one that says nothing."""
+    if exc.strerror is not None:
+        return exc.strerror
+    text = exc.args[0] if len(exc.args) == 1 and isinstance(exc.args[0], str) else ""
+    return text if text.strip() else None
+
+
+def about(exc: OSError, path: str | Path, note: str = "") -> OSError | None:
+    """``exc`` as an error about ``path``, ``note`` added to its text: a full disk's own error
+    names no file, or names one the user never sees (a temporary file). None when ``exc`` says
+    nothing to add to."""
+    text = os_error_text(exc)
+    return None if text is None else OSError(exc.errno, text + note, str(path))
