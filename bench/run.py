@@ -4,9 +4,10 @@
     python bench/run.py --sizes 1,10,100 --query-runs 20
 
 Rows:
-1. the build of the four reports by stage (read, extract, evidence check, assemble,
-   write TriG, write store) and validation with each engine (`bench/build_validate.py` sets the
-   build against pyoxigraph's own load of its TriG);
+1. the build of the four reports by stage (read, extract, evidence check, assemble, write
+   N-Quads, write store, write search index, the wait for the TriG written beside them) and
+   validation with each engine (`bench/build_validate.py` sets the build against pyoxigraph's
+   own load of its TriG);
 2. each saved query, median of N runs on the Oxigraph store against the same query on an
    in-memory rdflib graph (the common alternative; its runs stop after a time budget);
 3. `sensekg query run` as a whole process, start to answer;

@@ -44,8 +44,6 @@ def evidence_iri(report: str, line: int, s: str, p: str, o: str) -> str:
     return str(EVIDENCE) + hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
-Quad = ox.Quad
-
 
 def report_quads(corpus: Corpus) -> Iterable[tuple[Node, Node, Node, URIRef]]:
     """Describe each report in its own named graph, from the manifest."""
@@ -65,35 +63,25 @@ def report_quads(corpus: Corpus) -> Iterable[tuple[Node, Node, Node, URIRef]]:
 
 
 class _Terms(dict):
-    """rdflib terms as pyoxigraph terms, each converted once (most recur thousands of times)."""
+    """rdflib terms as their N-Triples text and their pyoxigraph term, each made once (most
+    recur thousands of times)."""
 
-    def __missing__(self, key: Node):
-        value = self[key] = to_ox(key)
+    def __missing__(self, key: Node) -> tuple[str, ox.Term]:
+        term = to_ox(key)
+        value = self[key] = (str(term), term)
         return value
-
-
-class _Quads(dict):
-    """A set of quads, keyed by their N-Quads lines: each line is made as its quad is (while
-    its terms are fresh in memory, three times faster than afterwards), and the lines are what
-    the quads are sorted by and what the next build compares with."""
-
-    def add(self, quad: Quad) -> None:
-        self.setdefault(str(quad), quad)
-
-    def update(self, quads: Iterable[Quad]) -> None:
-        for quad in quads:
-            self.setdefault(str(quad), quad)
 
 
 def assemble(corpus: Corpus, facts: Iterable[Fact],
              evidence: Mapping[tuple[Fact, Citation], Evidence], data: Path | None = None,
              origins: dict[str, set[str]] | None = None,
              cited: set[tuple[str, int, ox.NamedNode, ox.NamedNode, ox.Term]] | None = None,
-             ) -> tuple[list[Quad], list[str]]:
+             ) -> list[str]:
     """Every quad of the dataset (ontology, report descriptions, facts and their evidence) as
-    pyoxigraph quads, sorted so that the same graph always gives the same bytes, and each quad's
-    N-Quads line (without its final `` .``), by which they are sorted: the next build compares
-    its lines with these, strings being far quicker to hash and compare than quads.
+    its N-Quads line (without its final `` .``), sorted, so that the same graph always gives the
+    same bytes. The build writes its N-Quads, TriG and store from these lines, and the next build
+    compares its lines with them: strings are far quicker to make, hash and compare than quads,
+    and a line is made from the text of its terms, each term's made once.
 
     ``origins``, when given, is filled with the origin of each evidence node: the records
     (file:line) and rules (function) that made its fact. It stays out of the graph, which says
@@ -102,26 +90,23 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     ``cited``, when given, is filled with what the search index needs of each evidence node:
     (report, line, subject, predicate, object), once for its line and once for the line it is
     read with; the index is written from these, not from a second pass over every quad.
-
-    The quads are made as pyoxigraph terms directly: going through rdflib terms first cost more
-    than the rest of the build together.
     """
     terms = _Terms()
-    ontology = ox.NamedNode(str(ONTOLOGY_GRAPH))
-    quads = _Quads()
-    quads.update(ox.Quad(t.subject, t.predicate, t.object, ontology)
-                 for t in ox.parse(ontology_text(), format=ox.RdfFormat.TURTLE))
-    quads.update(ox.Quad(terms[s], terms[p], terms[o], ontology) for s, p, o in measure_scheme(data))
-    quads.update(ox.Quad(terms[s], terms[p], terms[o], terms[g]) for s, p, o, g in report_quads(corpus))
-    a, subject, predicate, obj = (terms[t] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))
+    ontology = f"<{ONTOLOGY_GRAPH}>"
+    lines: set[str] = {f"{t.subject} {t.predicate} {t.object} {ontology}"
+                       for t in ox.parse(ontology_text(), format=ox.RdfFormat.TURTLE)}
+    lines.update(f"{terms[s][0]} {terms[p][0]} {terms[o][0]} {ontology}" for s, p, o in measure_scheme(data))
+    lines.update(f"{terms[s][0]} {terms[p][0]} {terms[o][0]} {terms[g][0]}" for s, p, o, g in report_quads(corpus))
+    a, subject, predicate, obj = (terms[t][0] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))
     evidence_class, derived, line_of, quote_of, section_of = (
-        terms[t] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
-    context_line_of, context_quote_of = terms[SK.contextLine], terms[SK.contextQuote]
-    integer = ox.NamedNode(str(XSD.integer))
+        terms[t][0] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
+    context_line_of, context_quote_of = terms[SK.contextLine][0], terms[SK.contextQuote][0]
+    integer = f"^^<{XSD.integer}>"
     in_data_set = terms[QB.dataSet]
+    add = lines.add
     for fact in facts:
         s, p, o = term(fact.subject), fact.predicate, term(fact.object)
-        xs, xp, xo = terms[s], terms[p], terms[o]
+        (ts, xs), fact_predicate, fact_object = terms[s], terms[p], terms[o]
         ns, np, no = s.n3(), p.n3(), o.n3()
         # an observation is in the data set of each report that states it (qb:dataSet), cited at
         # the lines that state its type: structure, like the report's own description
@@ -130,32 +115,29 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
             found = evidence[(fact, citation)]
             report = report_iri(found.report)
             graph = terms[report]
-            stated = [(xp, xo, np, no)] + ([(in_data_set, graph, QB.dataSet.n3(), report.n3())] if member else [])
-            for yp, yo, n_p, n_o in stated:
+            g = graph[0]
+            stated = [(fact_predicate, fact_object, np, no)] + (
+                [(in_data_set, graph, QB.dataSet.n3(), report.n3())] if member else [])
+            for (tp, xp), (to, xo), n_p, n_o in stated:
                 iri = evidence_iri(found.report, found.line, ns, n_p, n_o)
-                node = ox.NamedNode(iri)
+                node = f"<{iri}>"
                 if origins is not None:
                     origins.setdefault(iri, set()).update(fact.origins_of(index))
                 if cited is not None:
-                    cited.add((found.report, found.line, xs, yp, yo))
+                    cited.add((found.report, found.line, xs, xp, xo))
                     if found.context_line is not None:
-                        cited.add((found.report, found.context_line, xs, yp, yo))
-                quads.update((
-                    ox.Quad(xs, yp, yo, graph),
-                    ox.Quad(node, a, evidence_class, graph),
-                    ox.Quad(node, subject, xs, graph),
-                    ox.Quad(node, predicate, yp, graph),
-                    ox.Quad(node, obj, yo, graph),
-                    ox.Quad(node, derived, graph, graph),
-                    ox.Quad(node, line_of, ox.Literal(str(found.line), datatype=integer), graph),
-                    ox.Quad(node, quote_of, ox.Literal(found.quote), graph),
-                ))
+                        cited.add((found.report, found.context_line, xs, xp, xo))
+                add(f"{ts} {tp} {to} {g}")
+                add(f"{node} {a} {evidence_class} {g}")
+                add(f"{node} {subject} {ts} {g}")
+                add(f"{node} {predicate} {tp} {g}")
+                add(f"{node} {obj} {to} {g}")
+                add(f"{node} {derived} {g} {g}")
+                add(f'{node} {line_of} "{found.line}"{integer} {g}')
+                add(f"{node} {quote_of} {ox.Literal(found.quote)} {g}")
                 if found.section:
-                    quads.add(ox.Quad(node, section_of, ox.Literal(found.section), graph))
+                    add(f"{node} {section_of} {ox.Literal(found.section)} {g}")
                 if found.context_line is not None:  # the line it is read with: the heading, the name's other half
-                    quads.update((
-                        ox.Quad(node, context_line_of, ox.Literal(str(found.context_line), datatype=integer), graph),
-                        ox.Quad(node, context_quote_of, ox.Literal(found.context_quote), graph),
-                    ))
-    lines = sorted(quads)
-    return [quads[line] for line in lines], lines
+                    add(f'{node} {context_line_of} "{found.context_line}"{integer} {g}')
+                    add(f"{node} {context_quote_of} {ox.Literal(found.context_quote)} {g}")
+    return sorted(lines)

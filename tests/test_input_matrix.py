@@ -318,13 +318,13 @@ class _FullIndex:
         return Connection()
 
 
-@pytest.mark.parametrize("writer", ["write", "fill_from_nquads", "index"])
+@pytest.mark.parametrize("writer", ["write_nquads", "fill_from_nquads", "index", "trig"])
 def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_path, built, monkeypatch, writer):
-    """Each writer meets a full disk its own way: Python's writes (the TriG, the N-Quads) with an
-    errno; the store's, in RocksDB through pyoxigraph, with only a message; SQLite's (the search
-    index) with its own exception. Each is one line about the build folder (the file it names
-    is in the staging folder, gone by then). All three were seen on a full 150 MB tmpfs; the
-    last two were tracebacks."""
+    """Each writer meets a full disk its own way: Python's writes (the N-Quads) with an errno;
+    the store's, in RocksDB through pyoxigraph, with only a message; SQLite's (the search index)
+    with its own exception; the TriG's, in a child process, with the child's errno. Each is one
+    line about the build folder (the file it names is in the staging folder, gone by then). The
+    first three were seen on a full 150 MB tmpfs; the store's and the index's were tracebacks."""
     import dataclasses
     import errno
 
@@ -337,15 +337,18 @@ def test_a_full_disk_is_one_line_and_the_previous_build_survives(runner, tmp_pat
     monkeypatch.setattr(build, "build_dataset", lambda *args, **kwargs: dataclasses.replace(built[0], timings={}))
 
     def full(*args, **kwargs):
-        if writer == "write":
+        if writer == "write_nquads":
             raise OSError(errno.ENOSPC, "No space left on device", str(args[1]) if len(args) > 1 else None)
         raise OSError(f"IO error: No space left on device: While appending to file: {args[1]}: "
                       "No space left on device")
 
     if writer == "index":
         monkeypatch.setattr(evidence_index, "sqlite3", _FullIndex)
+    elif writer == "trig":  # the child's program, as pyoxigraph's serialiser fails there on a full disk
+        monkeypatch.setattr(rdfio, "_CONVERT", rdfio._CONVERT.replace(
+            "ox.serialize(", "raise OSError(28, 'No space left on device', target); ox.serialize("))
     else:
-        monkeypatch.setattr(rdfio, writer, full)
+        monkeypatch.setattr(build if writer == "write_nquads" else rdfio, writer, full)
     result = runner.invoke(main, ["build", "-q", "--force", "--fresh", "--out", str(out)])
     assert result.exit_code == 2, (result.output, result.exception)
     assert result.output.strip().splitlines() == [result.output.strip()]

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 import sensekg
 from sensekg.graph import rdfio
-from sensekg.graph.build import STORE_CHANGES, Previous, read_previous, write_store
+from sensekg.graph.build import STORE_CHANGES, Previous, read_previous, update_store
 from sensekg.graph.buildio import INFO, STORE, changed_store_files, load_quads, store_digests
 from sensekg.graph.diff import fact_changes
 from sensekg.graph.validate import cache_path
@@ -112,8 +112,8 @@ def test_updating_a_checkpoint_leaves_the_store_it_came_from_as_it_was(tmp_path,
     previous = read_previous(out)
     gone = next(q for q in previous.quads if q.predicate.value.endswith("#quote"))
     new = ox.Quad(gone.subject, gone.predicate, ox.Literal("another quote"), gone.graph_name)
-    quads = [new if q == gone else q for q in previous.quads]
-    assert write_store(tmp_path / "store", quads, out, previous) == 2
+    lines = sorted(str(new) if q == gone else str(q) for q in previous.quads)
+    assert update_store(tmp_path / "store", lines, out, previous) == 2
     assert store_digests(out / STORE) == before
     assert any((tmp_path / "store" / name).exists()
                and (tmp_path / "store" / name).stat().st_ino == (out / STORE / name).stat().st_ino for name in before)
@@ -134,7 +134,7 @@ def test_the_account_of_changed_facts_is_the_same_from_the_quads_that_changed(bu
     previous = Previous.of_quads(old)
     whole = fact_changes(old, new)
     assert whole[0] == "1 fact(s) added, 1 removed since the last build:"
-    assert fact_changes(old, new, changed=previous.changes(new)) == whole
+    assert fact_changes(old, new, changed=previous.changes(sorted(str(q) for q in new))) == whole
 
 
 def test_the_build_n_quads_are_its_quads_in_the_trig_order(built):
@@ -210,3 +210,49 @@ def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_pa
     assert sensekg.validate(out).checked == 0  # this build's results, kept
     full = sensekg.validate(out, full=True)
     assert full.violations == again.violations and full.subjects == again.subjects == first.subjects - 1  # evidence
+
+
+def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the_quads(tmp_path, built):
+    """The build writes its TriG from its N-Quads in a child process, beside its own work: the
+    bytes are those of serialising the build's quads here."""
+    from sensekg.graph.buildio import NQUADS, TRIG
+
+    result, out = built
+    conversion = rdfio.Conversion(out / NQUADS, tmp_path / "again.trig")
+    assert conversion.child is not None
+    conversion.wait()
+    assert (tmp_path / "again.trig").read_bytes() == (out / TRIG).read_bytes() == rdfio.write(result.quads, None, "trig")
+
+
+@pytest.mark.parametrize("why", ["no interpreter", "no pyoxigraph there"])
+def test_a_conversion_whose_child_cannot_run_is_done_in_this_process(tmp_path, built, monkeypatch, why):
+    from sensekg.graph.buildio import NQUADS, TRIG
+
+    if why == "no interpreter":
+        monkeypatch.setattr(rdfio.sys, "executable", "")
+    else:
+        monkeypatch.setattr(rdfio, "_CONVERT", "raise ImportError('No module named pyoxigraph')")
+    conversion = rdfio.Conversion(built[1] / NQUADS, tmp_path / "here.trig")
+    conversion.wait()
+    assert (tmp_path / "here.trig").read_bytes() == (built[1] / TRIG).read_bytes()
+
+
+def test_the_childs_os_error_is_raised_with_its_errno_and_file(tmp_path, built):
+    """pyoxigraph's own error names no file and carries its errno only in its message."""
+    import errno
+
+    from sensekg.graph.buildio import NQUADS
+
+    target = tmp_path / "gone" / "x.trig"
+    with pytest.raises(OSError) as raised:
+        rdfio.Conversion(built[1] / NQUADS, target).wait()
+    assert (raised.value.errno, raised.value.filename) == (errno.ENOENT, str(target))
+
+
+def test_a_cancelled_conversion_leaves_no_child(tmp_path, built):
+    from sensekg.graph.buildio import NQUADS
+
+    conversion = rdfio.Conversion(built[1] / NQUADS, tmp_path / "x.trig")
+    child = conversion.child
+    conversion.cancel()
+    assert conversion.child is None and child.returncode is not None

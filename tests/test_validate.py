@@ -206,8 +206,7 @@ def _rebuilt(old: list[ox.Quad], new: list[ox.Quad], stamp: str) -> dict:
     from sensekg.graph.build import NQUADS_SHA, BuildResult, Previous, changed_subjects
 
     previous = Previous.of_quads(old, stamp, NQUADS_SHA)
-    ordered = sorted(new, key=str)
-    return changed_subjects(BuildResult(None, [], ordered, lines=[str(q) for q in ordered]), previous)
+    return changed_subjects(BuildResult(None, [], sorted(str(q) for q in new)), previous)
 
 
 def test_validating_what_a_rebuild_changed_reports_what_a_full_run_reports(clean, tmp_path):

@@ -296,7 +296,7 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
         from sensekg.graph.build import labels_of_lines
         from sensekg.graph.diff import fact_changes
 
-        changes = fact_changes([], [], changed=previous.changes(result.quads, result.lines),
+        changes = fact_changes([], [], changed=previous.changes(result.lines),
                                labels=lambda: previous.labels() | labels_of_lines(result.lines))
     return BuildOutcome(out, False, result, changes)
 
