@@ -64,6 +64,14 @@ class BuildResult:
     grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
     cited: set = field(default_factory=set)  # (report, line, s, p, o) of each evidence node: the search index's input
     _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
+    _summary: dict[str, Counter] | None = field(default=None, repr=False, compare=False)
+
+    def summary(self) -> dict[str, Counter]:
+        """Entities by type, facts by predicate and evidence by report (:func:`summarize_lines`),
+        counted once: the build counts them while its TriG is written, for the summary it prints."""
+        if self._summary is None:
+            self._summary = summarize_lines(self.lines)
+        return self._summary
 
     @property
     def quads(self) -> list[Quad]:
@@ -400,6 +408,7 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
             write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
                         lambda report, line: clean_text(result.corpus.documents[report].line(line)))
         changed = changed_subjects(result, previous, earlier)
+        result.summary()  # for the summary printed after: the child is still writing the TriG
         with _timed(result.timings, "wait for TriG", progress):
             trig.wait()
         if writing is not None:

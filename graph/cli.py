@@ -206,7 +206,7 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
 def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
     import sensekg
 
-    from .build import grounding_summary, summarize_lines, table_summary
+    from .build import grounding_summary, table_summary
     from .buildio import TRIG
 
     outcome = sensekg.build(reports, out, data, force=force, progress=None if quiet else _progress,
@@ -220,7 +220,7 @@ def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, forc
     click.echo(f"Built {out / TRIG}: {len(result.lines)} quads from {len(result.corpus.documents)} reports.")
     if outcome.changes is not None:
         click.echo("\n".join(outcome.changes) if outcome.changes else "The facts are the same as in the last build.")
-    _print_summary(summarize_lines(result.lines))
+    _print_summary(result.summary())
     click.echo("")
     for line in (*table_summary(result), *grounding_summary(result)):
         click.echo(line)

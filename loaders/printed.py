@@ -53,7 +53,7 @@ def names_on(line: str, names: Iterable[str], folded: bool = False) -> bool:
     return False
 
 
-_FOOTNOTE_MARKS = frozenset("¹²³⁴⁵⁶⁷⁸⁹⁰")
+_FOOTNOTE_MARKS = frozenset("¹²³⁴⁵⁶⁷⁸⁹⁰")  # evidence._WORD_RUN lists them too
 
 
 def word_char(char: str) -> bool:

@@ -87,3 +87,16 @@ def test_quotes_are_the_passage_around_the_anchor(text, anchor, quote):
     span = anchor_span(text, anchor)
     assert span is not None
     assert passage(text, span) == quote
+
+
+def test_the_word_runs_a_report_is_indexed_by_are_runs_of_word_characters():
+    """A name is looked for in a report only when each of its runs of word characters is among
+    the report's (``MentionIndex.runs``); the runs' pattern must take exactly the characters
+    ``word_char`` does, or a name printed beside one of the others would be missed. Every code
+    point is tried."""
+    from sensekg.loaders.evidence import _WORD_RUN
+    from sensekg.loaders.printed import word_char
+
+    differ = [hex(point) for point in range(0x110000) if not 0xD800 <= point <= 0xDFFF
+              and bool(_WORD_RUN.fullmatch(chr(point))) != word_char(chr(point))]
+    assert differ == []
