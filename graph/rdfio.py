@@ -7,6 +7,7 @@ so the same graph always gives the same bytes.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import subprocess
@@ -80,7 +81,7 @@ source, source_format, target, target_format, prefixes, parent = sys.argv[1:]
 try:
     import ctypes
     ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
-except (OSError, AttributeError):
+except Exception:  # not Linux
     pass
 if os.getppid() != int(parent):
     sys.exit(4)  # the parent died before the line above
@@ -94,7 +95,7 @@ except OSError as exc:
     if number is None and found:
         number = int(found.group(1))
         text = os.strerror(number)
-    sys.stderr.write(json.dumps([number, text, exc.filename or target]))
+    sys.stderr.write("\\n" + json.dumps([number, text, exc.filename or target]) + "\\n")
     sys.exit(3)
 """
 
@@ -112,6 +113,7 @@ class Conversion:
     def __init__(self, source: Path, target: Path) -> None:
         self.source, self.target = source, target
         self.child: subprocess.Popen | None = None
+        self.done_here = False  # whether :meth:`wait` had to convert in this process
         prefixes = json.dumps({k: str(v) for k, v in PREFIXES.items()}
                               if FORMATS[target.suffix[1:]] in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {})
         if sys.executable:
@@ -129,10 +131,14 @@ class Conversion:
             code, self.child = self.child.returncode, None
             if code == 0:
                 return
-            if code == 3:
-                number, text, filename = json.loads(err)
+            if code == 3:  # its last line; a warning may come before it
+                try:
+                    number, text, filename = json.loads(err.decode("utf-8", "replace").strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    raise OSError(errno.EIO, f"writing it from {self.source} failed", str(self.target)) from None
                 raise OSError(number, text, filename) if number is not None else OSError(text)
         # no child, or it could not run (pyoxigraph missing there, a signal): here, the same bytes
+        self.done_here = True
         write(ox.parse(path=str(self.source), format=FORMATS[self.source.suffix[1:]]), self.target,
               self.target.suffix[1:])
 

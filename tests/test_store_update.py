@@ -221,6 +221,7 @@ def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the
     conversion = rdfio.Conversion(out / NQUADS, tmp_path / "again.trig")
     assert conversion.child is not None
     conversion.wait()
+    assert not conversion.done_here, "the child failed and the TriG was written in this process"
     assert (tmp_path / "again.trig").read_bytes() == (out / TRIG).read_bytes() == rdfio.write(result.quads, None, "trig")
 
 
@@ -234,6 +235,7 @@ def test_a_conversion_whose_child_cannot_run_is_done_in_this_process(tmp_path, b
         monkeypatch.setattr(rdfio, "_CONVERT", "raise ImportError('No module named pyoxigraph')")
     conversion = rdfio.Conversion(built[1] / NQUADS, tmp_path / "here.trig")
     conversion.wait()
+    assert conversion.done_here
     assert (tmp_path / "here.trig").read_bytes() == (built[1] / TRIG).read_bytes()
 
 
@@ -247,6 +249,15 @@ def test_the_childs_os_error_is_raised_with_its_errno_and_file(tmp_path, built):
     with pytest.raises(OSError) as raised:
         rdfio.Conversion(built[1] / NQUADS, target).wait()
     assert (raised.value.errno, raised.value.filename) == (errno.ENOENT, str(target))
+
+
+def test_a_child_whose_error_cannot_be_read_is_an_error_naming_the_target(tmp_path, built, monkeypatch):
+    from sensekg.graph.buildio import NQUADS
+
+    monkeypatch.setattr(rdfio, "_CONVERT", "import sys; sys.stderr.write('not JSON'); sys.exit(3)")
+    with pytest.raises(OSError) as raised:
+        rdfio.Conversion(built[1] / NQUADS, tmp_path / "x.trig").wait()
+    assert raised.value.filename == str(tmp_path / "x.trig") and str(NQUADS) in raised.value.strerror
 
 
 def test_a_cancelled_conversion_leaves_no_child(tmp_path, built):
