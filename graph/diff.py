@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -136,7 +137,13 @@ def diff_builds(old: list[ox.Quad], new: list[ox.Quad]) -> BuildDiff:
                      _cited_only(removed, old, removed_facts), _cited_only(added, new, added_facts))
 
 
-def _show(term, labels: dict) -> str:
+class Labels(Protocol):
+    """Labels by term: a dict of them, or ``build.LineLabels``, which looks them up when asked."""
+
+    def get(self, term: object, default: str | None = None, /) -> str | None: ...
+
+
+def _show(term, labels: Labels) -> str:
     from .query import show
     from .rdfio import from_ox
 
@@ -193,7 +200,7 @@ def rdf_patch(change: BuildDiff) -> str:
 
 def fact_changes(old: list[ox.Quad], new: list[ox.Quad], limit: int = 20,
                  changed: tuple[Iterable[ox.Quad], Iterable[ox.Quad]] | None = None,
-                 labels: Callable[[], dict] | None = None) -> list[str]:
+                 labels: Callable[[], Labels] | None = None) -> list[str]:
     """A short account of the facts one build adds and removes against another: what a curator
     sees after a rebuild. Only facts count (evidence follows them); the first ``limit`` of each
     are shown with labels and their graph's report. Empty when the facts are the same.

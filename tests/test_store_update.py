@@ -267,3 +267,22 @@ def test_a_cancelled_conversion_leaves_no_child(tmp_path, built):
     child = conversion.child
     conversion.cancel()
     assert conversion.child is None and child.returncode is not None
+
+
+def test_labels_looked_up_in_the_lines_are_those_of_the_whole_table(built):
+    """The account of changed facts after a rebuild looks each label up in the sorted lines
+    (new build first, then the replaced one) instead of building both builds' tables: the same
+    label for every subject of the build, None where there is none, and the new build's first."""
+    from sensekg.graph.build import LineLabels, labels_of_lines
+
+    lines = built[0].lines
+    table = labels_of_lines(lines)
+    looked_up = LineLabels(lines)
+    subjects = {ox.NamedNode(line[1:line.index(">")]) for line in lines}
+    assert len(table) > 4000 and all(looked_up.get(s) == table.get(s) for s in subjects)
+    assert looked_up.get(ox.Literal("SenseTime")) is None and looked_up.get(ox.NamedNode("urn:none"), "-") == "-"
+    sensecore = next(s for s, label in table.items() if label == "SenseCore")
+    renamed = sorted(line.replace('"SenseCore"', '"SenseCore, renamed"') if line.startswith(f"{sensecore} ") else line
+                     for line in lines)
+    assert LineLabels(renamed, lines).get(sensecore) == "SenseCore, renamed"
+    assert LineLabels([], lines).get(sensecore) == "SenseCore"

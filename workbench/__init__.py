@@ -293,11 +293,11 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=previous, reuse_store=not fresh)
     changes = None
     if compare and previous is not None:
-        from sensekg.graph.build import labels_of_lines
+        from sensekg.graph.build import LineLabels
         from sensekg.graph.diff import fact_changes
 
         changes = fact_changes([], [], changed=previous.changes(result.lines),
-                               labels=lambda: previous.labels() | labels_of_lines(result.lines))
+                               labels=lambda: LineLabels(result.lines, previous.lines))
     return BuildOutcome(out, False, result, changes)
 
 
