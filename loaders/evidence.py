@@ -17,7 +17,7 @@ from rdflib.namespace import SKOS
 
 from .errors import InputError
 from .facts import Citation, Fact, Ref
-from .printed import word_char
+from .printed import WORD_RUN, word_char
 from .registry import Registry
 from .reports import Corpus, Document
 from .vocab import classes, kinds_of
@@ -132,10 +132,6 @@ def check_facts(corpus: Corpus, facts: Iterable[Fact]) -> dict[tuple[Fact, Citat
     return {pair: evidence[key] for pair, key in keys.items()}
 
 
-# a run of word characters, as ``printed.word_char`` has them: ``\w`` is ``str.isalnum()`` or "_"
-_WORD_RUN = re.compile(r"[^\W¹²³⁴⁵⁶⁷⁸⁹⁰]+")
-
-
 class MentionIndex:
     """Where each name occurs in each report, as whole words, by line."""
 
@@ -145,7 +141,7 @@ class MentionIndex:
         # every run of word characters in the report: a name standing as whole words has each of
         # its own runs among them, so a name with one missing is not looked for (most names are
         # in no given report, and each look scanned the whole text: half of registry_facts' time)
-        self.runs = frozenset(_WORD_RUN.findall(self.text))
+        self.runs = frozenset(WORD_RUN.findall(self.text))
         self._held: dict[str, bool] = {}
         self.starts = [0]
         for line in document.lines[:-1]:
@@ -181,7 +177,7 @@ class MentionIndex:
 
     def _find(self, name: str, holders: tuple[tuple[str, tuple[int, ...]], ...] = (),
               compound: bool = True) -> int | None:
-        if not self.runs.issuperset(_WORD_RUN.findall(name)):
+        if not self.runs.issuperset(WORD_RUN.findall(name)):
             return None
         start = self.text.find(name)
         while start >= 0:  # fast path: the name as printed, checked for word boundaries

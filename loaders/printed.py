@@ -53,13 +53,17 @@ def names_on(line: str, names: Iterable[str], folded: bool = False) -> bool:
     return False
 
 
-_FOOTNOTE_MARKS = frozenset("¹²³⁴⁵⁶⁷⁸⁹⁰")  # evidence._WORD_RUN lists them too
+_FOOTNOTE_MARKS = frozenset("¹²³⁴⁵⁶⁷⁸⁹⁰")
 
 
 def word_char(char: str) -> bool:
     """Whether ``char`` continues a word: a letter, digit or "_", not a footnote mark glued to a
     name ("Frost & Sullivan¹")."""
     return (char.isalnum() and char not in _FOOTNOTE_MARKS) or char == "_"
+
+
+# a run of the characters ``word_char`` takes, to find many at once (``\w`` is ``str.isalnum()`` or "_")
+WORD_RUN = re.compile("[^\\W" + "".join(sorted(_FOOTNOTE_MARKS)) + "]+")
 
 
 def _whole_words(line: str, key: str) -> bool:

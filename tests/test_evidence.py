@@ -94,9 +94,8 @@ def test_the_word_runs_a_report_is_indexed_by_are_runs_of_word_characters():
     the report's (``MentionIndex.runs``); the runs' pattern must take exactly the characters
     ``word_char`` does, or a name printed beside one of the others would be missed. Every code
     point is tried."""
-    from sensekg.loaders.evidence import _WORD_RUN
-    from sensekg.loaders.printed import word_char
+    from sensekg.loaders.printed import WORD_RUN, word_char
 
     differ = [hex(point) for point in range(0x110000) if not 0xD800 <= point <= 0xDFFF
-              and bool(_WORD_RUN.fullmatch(chr(point))) != word_char(chr(point))]
+              and bool(WORD_RUN.fullmatch(chr(point))) != word_char(chr(point))]
     assert differ == []

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 import sensekg
 from sensekg.graph import rdfio
 from sensekg.graph.build import STORE_CHANGES, Previous, read_previous, update_store
-from sensekg.graph.buildio import INFO, STORE, changed_store_files, load_quads, store_digests
+from sensekg.graph.buildio import INFO, NQUADS, STORE, TRIG, changed_store_files, load_quads, store_digests
 from sensekg.graph.diff import fact_changes
 from sensekg.graph.validate import cache_path
 from sensekg.loaders.datafiles import data_dir
@@ -141,7 +141,7 @@ def test_the_build_n_quads_are_its_quads_in_the_trig_order(built):
     """``sensekg.nq`` holds the TriG's quads, one line each, in the order the build sorted them;
     a rebuild reads those lines back as they were made."""
     from sensekg.graph.build import NQUADS_SHA
-    from sensekg.graph.buildio import NQUADS, TRIG, read_info
+    from sensekg.graph.buildio import read_info
     from sensekg.loaders.reports import sha256_of
 
     result, out = built
@@ -155,8 +155,6 @@ def test_the_build_n_quads_are_its_quads_in_the_trig_order(built):
 
 def test_a_build_whose_n_quads_changed_is_read_from_its_trig(tmp_path, built):
     from sensekg.graph.build import TRIG_SHA
-    from sensekg.graph.buildio import NQUADS
-
     out = tmp_path / "build"
     shutil.copytree(built[1], out)
     with (out / NQUADS).open("a", encoding="utf-8") as stream:
@@ -215,8 +213,6 @@ def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_pa
 def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the_quads(tmp_path, built):
     """The build writes its TriG from its N-Quads in a child process, beside its own work: the
     bytes are those of serialising the build's quads here."""
-    from sensekg.graph.buildio import NQUADS, TRIG
-
     result, out = built
     conversion = rdfio.Conversion(out / NQUADS, tmp_path / "again.trig")
     assert conversion.child is not None
@@ -227,8 +223,6 @@ def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the
 
 @pytest.mark.parametrize("why", ["no interpreter", "no pyoxigraph there"])
 def test_a_conversion_whose_child_cannot_run_is_done_in_this_process(tmp_path, built, monkeypatch, why):
-    from sensekg.graph.buildio import NQUADS, TRIG
-
     if why == "no interpreter":
         monkeypatch.setattr(rdfio.sys, "executable", "")
     else:
@@ -243,8 +237,6 @@ def test_the_childs_os_error_is_raised_with_its_errno_and_file(tmp_path, built):
     """pyoxigraph's own error names no file and carries its errno only in its message."""
     import errno
 
-    from sensekg.graph.buildio import NQUADS
-
     target = tmp_path / "gone" / "x.trig"
     with pytest.raises(OSError) as raised:
         rdfio.Conversion(built[1] / NQUADS, target).wait()
@@ -252,8 +244,6 @@ def test_the_childs_os_error_is_raised_with_its_errno_and_file(tmp_path, built):
 
 
 def test_a_child_whose_error_cannot_be_read_is_an_error_naming_the_target(tmp_path, built, monkeypatch):
-    from sensekg.graph.buildio import NQUADS
-
     monkeypatch.setattr(rdfio, "_CONVERT", "import sys; sys.stderr.write('not JSON'); sys.exit(3)")
     with pytest.raises(OSError) as raised:
         rdfio.Conversion(built[1] / NQUADS, tmp_path / "x.trig").wait()
@@ -261,8 +251,6 @@ def test_a_child_whose_error_cannot_be_read_is_an_error_naming_the_target(tmp_pa
 
 
 def test_a_cancelled_conversion_leaves_no_child(tmp_path, built):
-    from sensekg.graph.buildio import NQUADS
-
     conversion = rdfio.Conversion(built[1] / NQUADS, tmp_path / "x.trig")
     child = conversion.child
     conversion.cancel()
