@@ -16,7 +16,8 @@ import pyoxigraph as ox
 from rdflib import DCTERMS, RDF, RDFS, XSD, Literal, URIRef
 from rdflib.term import Node
 
-from sensekg.loaders.evidence import Evidence
+from sensekg.loaders.errors import InputError
+from sensekg.loaders.evidence import Evidence, check_facts
 from sensekg.loaders.facts import Citation, Fact, Ref
 from sensekg.loaders.measures import measure_scheme
 from sensekg.loaders.reports import Corpus
@@ -31,6 +32,7 @@ from sensekg.loaders.vocab import (
     report_iri,
 )
 
+from . import forked
 from .rdfio import to_ox
 
 
@@ -92,11 +94,90 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     read with; the index is written from these, not from a second pass over every quad.
     """
     terms = _Terms()
+    lines = _base_lines(corpus, data, terms)
+    _add_fact_lines(lines, facts, evidence, terms, origins, cited)
+    return sorted(lines)
+
+
+def check_and_assemble(corpus: Corpus, facts: Iterable[Fact], data: Path | None = None,
+                       origins: dict[str, set[str]] | None = None, cited: set | None = None,
+                       share: bool = True) -> list[str]:
+    """:func:`check_facts` then :func:`assemble`: the same lines, origins and index entries, and
+    the same error for a bad citation. With ``share``, a forked child checks and assembles the
+    facts of about half of the subjects (see :mod:`.forked`) while this process does the rest:
+    every line and evidence node is made from one fact subject's facts (an evidence node's IRI
+    hashes its subject), so the two sides' lines are disjoint, and their sorted lists merge
+    into the sorted whole (1.3 s for 1.7 on 387,000 quads)."""
+    facts = list(facts)
+    terms = _Terms()
+    lines = _base_lines(corpus, data, terms)
+    mine, theirs = _sides(facts, {line[:line.index(" ")] for line in lines}, terms)
+    child = forked.Share(lambda: _checked_lines(corpus, theirs, terms)) if share and theirs else None
+    try:
+        evidence = check_facts(corpus, mine)
+    except InputError:
+        if child is not None:
+            child.cancel()
+        check_facts(corpus, facts)  # the error a check of every fact in order meets first
+        raise
+    _add_fact_lines(lines, mine, evidence, terms, origins, cited)
+    ordered = sorted(lines)
+    shared = child.result() if child is not None else None
+    if shared is None:  # no child, or it failed: its share here (a bad citation there is the first in order)
+        shared = _checked_lines(corpus, theirs, terms)
+    their_lines, their_origins, their_cited = shared
+    ordered += their_lines
+    ordered.sort()  # two sorted runs: merged in one pass
+    if origins is not None:
+        origins.update(their_origins)
+    if cited is not None:
+        cited.update(their_cited)
+    return ordered
+
+
+def _sides(facts: list[Fact], held: set[str], terms: _Terms,
+           share: float = 0.46) -> tuple[list[Fact], list[Fact]]:
+    """The facts split by subject: about ``share`` of the citations to the second side (a
+    child, which also pickles its result), each subject whole on one side, and the subjects of
+    ``held`` lines on the first. Each side keeps the facts' order."""
+    weights: dict[str, int] = {}
+    subjects = [terms[term(fact.subject)][0] for fact in facts]
+    for subject, fact in zip(subjects, facts, strict=True):
+        weights[subject] = weights.get(subject, 0) + len(fact.citations)
+    limit, given, second = share * sum(weights.values()), 0, set()
+    for subject, weight in sorted(weights.items(), key=lambda item: (-item[1], item[0])):
+        if subject not in held and given + weight <= limit:
+            second.add(subject)
+            given += weight
+    mine, theirs = [], []
+    for subject, fact in zip(subjects, facts, strict=True):
+        (theirs if subject in second else mine).append(fact)
+    return mine, theirs
+
+
+def _checked_lines(corpus: Corpus, facts: list[Fact], terms: _Terms) -> tuple[list[str], dict, set]:
+    """The sorted lines, origins and index entries of ``facts`` alone, their citations checked."""
+    lines: set[str] = set()
+    origins: dict[str, set[str]] = {}
+    cited: set = set()
+    _add_fact_lines(lines, facts, check_facts(corpus, facts), terms, origins, cited)
+    return sorted(lines), origins, cited
+
+
+def _base_lines(corpus: Corpus, data: Path | None, terms: _Terms) -> set[str]:
+    """The lines not made from facts: the ontology, the measure scheme, the reports' descriptions."""
     ontology = f"<{ONTOLOGY_GRAPH}>"
     lines: set[str] = {f"{t.subject} {t.predicate} {t.object} {ontology}"
                        for t in ox.parse(ontology_text(), format=ox.RdfFormat.TURTLE)}
     lines.update(f"{terms[s][0]} {terms[p][0]} {terms[o][0]} {ontology}" for s, p, o in measure_scheme(data))
     lines.update(f"{terms[s][0]} {terms[p][0]} {terms[o][0]} {terms[g][0]}" for s, p, o, g in report_quads(corpus))
+    return lines
+
+
+def _add_fact_lines(lines: set[str], facts: Iterable[Fact], evidence: Mapping[tuple[Fact, Citation], Evidence],
+                    terms: _Terms, origins: dict[str, set[str]] | None, cited: set | None) -> None:
+    """Add to ``lines`` each fact's line in the graph of each report that states it, and its
+    evidence nodes' (see :func:`assemble`)."""
     a, subject, predicate, obj = (terms[t][0] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))
     evidence_class, derived, line_of, quote_of, section_of = (
         terms[t][0] for t in (SK.Evidence, PROV.wasDerivedFrom, SK.line, SK.quote, SK.section))
@@ -140,4 +221,3 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
                 if found.context_line is not None:  # the line it is read with: the heading, the name's other half
                     add(f'{node} {context_line_of} "{found.context_line}"{integer} {g}')
                     add(f"{node} {context_quote_of} {ox.Literal(found.context_quote)} {g}")
-    return sorted(lines)

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS
 
 from sensekg.loaders.eventdates import conflicts, merge_precisions
-from sensekg.loaders.evidence import check_facts, registry_facts
+from sensekg.loaders.evidence import registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
@@ -30,7 +30,7 @@ from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
-from .assemble import assemble
+from .assemble import check_and_assemble
 from .buildio import (
     FORMAT,
     INDEX,
@@ -109,12 +109,10 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         grounded = ground(facts, corpus, build_names(facts, registry, corpus, data))
         facts = merge_precisions(grounded.facts)
         facts += conflicts(facts)
-    with _timed(timings, "evidence check", progress):
-        evidence = check_facts(corpus, facts)
-    with _timed(timings, "assemble", progress):
+    with _timed(timings, "check and assemble", progress):  # the evidence check, and the quads' lines
         origins: dict[str, set[str]] = {}
         cited: set = set()
-        lines = assemble(corpus, facts, evidence, data, origins, cited)
+        lines = check_and_assemble(corpus, facts, data, origins, cited)
     return BuildResult(corpus, facts, lines, timings, extraction.skipped, suspected_duplicates(registry),
                        extraction.readings, origins, grounded, cited)
 

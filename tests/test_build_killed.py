@@ -46,7 +46,9 @@ def _writers_left(folder: Path, wait: float = 3.0) -> list[str]:
 # -- SIGKILL during a build ---------------------------------------------------------------
 
 @pytest.mark.parametrize(("stage", "delay", "options"), [
-    ("extract", 0.0, ()), ("write search index", 0.1, ()),  # the TriG is being written by a child process
+    ("extract", 0.0, ()),
+    ("check and assemble", 0.3, ()),  # a forked child checks and assembles half of the facts
+    ("write search index", 0.1, ()),  # the TriG is being written by a child process
     ("write store", 2.0, ("--fresh",)),  # writing the store whole takes seconds
     ("write store", 0.3, ()),  # updating a checkpoint of the previous build's store (hard links to its files)
 ])
