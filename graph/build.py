@@ -31,15 +31,19 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import rdfio
 from .assemble import check_and_assemble
-from .buildio import (
+from .buildio import (  # noqa: F401 - CHANGED, NQUADS_SHA and TRIG_SHA also read from here
+    CHANGED,
     FORMAT,
     INDEX,
     INFO,
     NQUADS,
+    NQUADS_SHA,
     ORIGINS,
     STORE,
+    STORE_CHANGES,
     STORE_FILES,
     TRIG,
+    TRIG_SHA,
     changed_store_files,
     is_build,
     read_info,
@@ -171,10 +175,6 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
     }
 
 
-TRIG_SHA = "trig sha256"
-NQUADS_SHA = "nquads sha256"
-STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
-CHANGED = "changed since"  # the subjects whose quads changed since the replaced build (for validate)
 REUSE_SHARE = 0.05  # past this share of the quads changed, the store is written whole again
 
 

@@ -316,6 +316,11 @@ def read_info(graph: str | Path) -> dict:
 
 
 STORE_FILES = "store files"
+# more of build-info.json's keys, here so that reading them (``validate``) needs none of the build's code
+TRIG_SHA = "trig sha256"
+NQUADS_SHA = "nquads sha256"
+STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
+CHANGED = "changed since"  # the subjects whose quads changed since the replaced build (for validate)
 
 
 def store_digests(store: Path) -> dict[str, str]:

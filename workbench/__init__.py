@@ -307,12 +307,16 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     Only the subjects changed since the last run are validated again unless ``full``. Returns a
     ``ValidationReport``: ``.conforms``, ``.violations``, and ``str()`` of
     ``sensekg.graph.validate.format_report`` for the readable form."""
-    from sensekg.graph.build import CHANGED, NQUADS_SHA, TRIG_SHA
+    from concurrent.futures import ThreadPoolExecutor
+
     from sensekg.graph.buildio import (
+        CHANGED,
         INFO,
         NQUADS,
+        NQUADS_SHA,
         STORE,
         STORE_FILES,
+        TRIG_SHA,
         changed_store_files,
         read_info,
         resolve_graph_path,
@@ -325,14 +329,16 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
         raise InputError(f"engine {engine!r}: give shifty or pyshacl")
     trig = resolve_graph_path(build_dir)
     folder = trig.parent
-    if (folder / STORE).is_dir() and changed_store_files(folder):  # the TriG is validated, the store queried
-        raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it with "
-                           "`sensekg build --force`", path=folder / STORE)
     # the build's N-Quads hold the TriG's quads and are read several times faster; only when both
     # are as the build wrote them (a TriG given alone, or changed since, is read itself)
     info = read_info(folder) if (folder / INFO).is_file() and (folder / NQUADS).is_file() else {}
-    same = (bool(info) and info.get(NQUADS_SHA) == sha256_of(folder / NQUADS)
-            and info.get(TRIG_SHA) == sha256_of(trig))
+    with ThreadPoolExecutor(3) as pool:  # the files' digests at once: hashing does not hold Python's lock
+        damaged = pool.submit(changed_store_files, folder) if (folder / STORE).is_dir() else None
+        digests = [pool.submit(sha256_of, path) for path in (folder / NQUADS, trig)] if info else []
+        if damaged is not None and damaged.result():  # the TriG is validated, the store queried
+            raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it "
+                               "with `sensekg build --force`", path=folder / STORE)
+        same = bool(info) and [info.get(NQUADS_SHA), info.get(TRIG_SHA)] == [d.result() for d in digests]
     try:
         if not same:
             return validate_trig(trig, engine=engine, jobs=jobs, progress=progress, cache=cache_path(folder),
