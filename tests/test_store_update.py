@@ -184,6 +184,30 @@ def test_the_walk_along_two_builds_lines_finds_what_comparing_sets_finds(old, ne
     assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
 
 
+# lines as N-Quads holds them: no line break, any other character (UTF-8 bytes sort as code points)
+LINE = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n"), max_size=5)
+
+
+@given(st.sets(LINE, max_size=300), st.sets(LINE, max_size=300), st.integers(1, 9))
+def test_the_replaced_builds_bytes_compared_block_by_block_find_what_comparing_sets_finds(old, new, size):
+    """A rebuild compares its N-Quads, block by block as they are written, with the bytes of the
+    build it replaces, decoding only the stretches that differ."""
+    from sensekg.graph.build import SortedText, nquads_blocks
+
+    before, after = sorted(old), sorted(new)
+    gone, came = SortedText.of_lines(before).difference(after, nquads_blocks(after, size))
+    assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
+
+
+@given(st.sets(LINE, max_size=100), LINE)
+def test_a_line_found_in_the_bytes_is_the_one_found_in_the_lines(lines, prefix):
+    from sensekg.graph.build import SortedText, starting
+
+    ordered = sorted(lines)
+    expected = next((line for line in ordered if line.startswith(prefix)), None)
+    assert starting(ordered, prefix) == starting(SortedText.of_lines(ordered), prefix) == expected
+
+
 def test_the_record_of_changes_spans_builds_not_validated_and_a_fresh_one(tmp_path, rebuilt):
     """Two rebuilds without a validation between them (the module's rebuild, then one more with
     --fresh): the second build's record reaches back to the build the kept results are of, so
