@@ -29,7 +29,7 @@ from sensekg.loaders.reports import Corpus, clean_text, read_corpus, sha256_of
 from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
-from . import rdfio
+from . import forked, rdfio
 from .assemble import check_and_assemble
 from .buildio import (  # noqa: F401 - CHANGED, NQUADS_SHA and TRIG_SHA also read from here
     CHANGED,
@@ -103,10 +103,10 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
         corpus = read_corpus(reports)
         registry = load_registry(data)
         check_report_data(corpus, registry, data)
-    with _timed(timings, "extract", progress):
-        facts = registry_facts(registry, corpus)
-        facts += statement_facts(registry, data)
-        extraction = run_extractors(corpus, registry, data)
+    with _timed(timings, "extract", progress):  # the records' facts in a forked child, the rules' here
+        facts, extraction = forked.in_order(
+            lambda: registry_facts(registry, corpus) + statement_facts(registry, data),
+            lambda: run_extractors(corpus, registry, data))
         facts += extraction.facts
     with _timed(timings, "grounding", progress):
         check_acyclic(facts)  # a loop is the first thing to report: every fact of the build meets here

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+U = TypeVar("U")
 
 
 def can_fork() -> bool:
@@ -80,6 +81,25 @@ class Share(Generic[T]):
         if self.memory is not None:
             os.close(self.memory)
             self.memory = None
+
+
+def in_order(first: Callable[[], T], second: Callable[[], U]) -> tuple[T, U]:
+    """``(first(), second())``, ``first`` in a forked child while this process runs ``second``:
+    for two computations that share nothing but what they read. An exception is the one running
+    them one after the other raises: ``first``'s (computed here again when the child did not
+    finish), else ``second``'s."""
+    share = Share(first)
+    try:
+        later = second()
+    except Exception:
+        if share.result() is None:
+            first()  # its error comes first, if it has one
+        raise
+    except BaseException:  # an interrupt: nothing more to wait for
+        share.cancel()
+        raise
+    earlier = share.result()
+    return (first() if earlier is None else earlier), later
 
 
 def _run_child(work: Callable[[], object], memory: int, parent: int) -> None:

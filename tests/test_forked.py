@@ -73,6 +73,26 @@ def test_no_child_where_none_can_be_forked(monkeypatch):
     assert share.pid is None and share.result() is None
 
 
+def test_two_computations_at_once_give_what_one_after_the_other_gives():
+    """The build reads the records' facts in a child while it runs the rules: the values, and
+    the error running them in order meets first."""
+    parent = os.getpid()
+    assert forked.in_order(lambda: os.getpid(), lambda: os.getpid()) != (parent, parent)  # the first ran elsewhere
+    assert forked.in_order(lambda: [1, 2], lambda: "x") == ([1, 2], "x")
+
+    def fails(text):
+        def failing():
+            raise InputError(text)
+        return failing
+
+    with pytest.raises(InputError, match="first"):
+        forked.in_order(fails("first"), lambda: 1)  # the child failed: run here again, and raising
+    with pytest.raises(InputError, match="second"):
+        forked.in_order(lambda: 1, fails("second"))
+    with pytest.raises(InputError, match="first"):
+        forked.in_order(fails("first"), fails("second"))  # as one after the other would
+
+
 def test_the_shared_build_is_the_one_process_build(built, recording):
     """Both sides' lines, origins and index entries are what one process makes of every fact,
     and the child did its share (about half the quads)."""
