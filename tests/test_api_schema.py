@@ -47,7 +47,9 @@ def api(endpoint):
 # The description does not depend on the endpoint, so it is read from an app that never queries it;
 # the cases are sent to the app on the real server. (schemathesis.pytest.from_fixture would defer the
 # loading to the fixture, but its node renaming fails on pytest 9.2, which no longer has Node._nodeid.)
-schema = schemathesis.openapi.from_asgi("/openapi.json", create_app("http://127.0.0.1:9/query"))
+# Read as a dict, not fetched with from_asgi: that leaves a thread running in every worker that
+# collects this file, and a process with threads does not fork (see sensekg.graph.forked).
+schema = schemathesis.openapi.from_dict(create_app("http://127.0.0.1:9/query").openapi())
 
 
 @schema.parametrize()

@@ -19,7 +19,16 @@ from sensekg.graph import forked
 from sensekg.loaders.errors import InputError
 from sensekg.loaders.evidence import check_facts
 
-pytestmark = pytest.mark.skipif(not forked.can_fork(), reason="forks a child (Linux, one thread)")
+pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="forks children only on Linux")
+
+
+def test_a_test_process_can_fork():
+    """Else every build in the suite runs in one process, and the tests here prove nothing: a test
+    module that leaves a thread running when imported (as schemathesis's ``from_asgi`` did) stops
+    the build from forking in every worker that collects it."""
+    import threading
+
+    assert forked.can_fork(), f"threads running: {[thread.name for thread in threading.enumerate()]}"
 
 
 def _running(pid: int) -> bool:
