@@ -323,15 +323,18 @@ STORE_CHANGES = "store changes"  # quads the store was changed by since it was l
 CHANGED = "changed since"  # the subjects whose quads changed since the replaced build (for validate)
 
 
-def store_digests(store: Path) -> dict[str, str]:
-    """The SHA-256 of each file of a closed store, recorded at build time (about 40 ms)."""
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file, read in chunks (hashing them does not hold Python's lock)."""
     import hashlib
 
-    digests = {}
-    for path in sorted(p for p in store.rglob("*") if p.is_file()):
-        with path.open("rb") as handle:
-            digests[str(path.relative_to(store))] = hashlib.file_digest(handle, "sha256").hexdigest()
-    return digests
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def store_digests(store: Path) -> dict[str, str]:
+    """The SHA-256 of each file of a closed store, recorded at build time (about 40 ms)."""
+    return {str(path.relative_to(store)): file_sha256(path)
+            for path in sorted(p for p in store.rglob("*") if p.is_file())}
 
 
 def changed_store_files(folder: Path) -> list[str]:

@@ -318,12 +318,12 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
         STORE_FILES,
         TRIG_SHA,
         changed_store_files,
+        file_sha256,
         read_info,
         resolve_graph_path,
     )
     from sensekg.graph.validate import cache_path, validate_changes, validate_nquads, validate_trig
     from sensekg.loaders.errors import CorruptStore
-    from sensekg.loaders.reports import sha256_of
 
     if engine not in ("shifty", "pyshacl"):
         raise InputError(f"engine {engine!r}: give shifty or pyshacl")
@@ -334,7 +334,7 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
     info = read_info(folder) if (folder / INFO).is_file() and (folder / NQUADS).is_file() else {}
     with ThreadPoolExecutor(3) as pool:  # the files' digests at once: hashing does not hold Python's lock
         damaged = pool.submit(changed_store_files, folder) if (folder / STORE).is_dir() else None
-        digests = [pool.submit(sha256_of, path) for path in (folder / NQUADS, trig)] if info else []
+        digests = [pool.submit(file_sha256, path) for path in (folder / NQUADS, trig)] if info else []
         if damaged is not None and damaged.result():  # the TriG is validated, the store queried
             raise CorruptStore("the store is corrupt: its files differ from what the build wrote; rebuild it "
                                "with `sensekg build --force`", path=folder / STORE)
