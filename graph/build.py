@@ -31,7 +31,7 @@ from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
 from . import forked, rdfio
 from .assemble import check_and_assemble
-from .buildio import (  # noqa: F401 - CHANGED, NQUADS_SHA and TRIG_SHA also read from here
+from .buildio import (
     CHANGED,
     FORMAT,
     INDEX,
@@ -234,15 +234,16 @@ class SortedText:
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> SortedText:
+        """The text of lines without their final " ." (as :func:`assemble` gives them)."""
         return cls("".join(f"{line} .\n" for line in lines).encode("utf-8"))
 
     def lines(self) -> list[str]:
         return nquads_lines(self.data)
 
-    def _first_from(self, key: bytes, low: int = 0, high: int | None = None) -> int:
+    def _first_from(self, key: bytes, low: int = 0) -> int:
         """The offset of the first line from ``low`` (a line's start) not sorting before ``key``."""
         data = self.data
-        high = len(data) if high is None else high
+        high = len(data)
         while low < high:
             middle = (low + high) // 2
             start = data.rfind(b"\n", low, middle) + 1 or low  # the start of the line holding ``middle``
@@ -286,8 +287,8 @@ class SortedText:
 
 def _parse_lines(lines: Iterable[str]) -> list[Quad]:
     """Quads from N-Quads lines without their final " ." (as :func:`assemble` gives them)."""
-    text = "".join(f"{line} .\n" for line in lines)
-    return list(ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)) if text else []
+    data = SortedText.of_lines(lines).data
+    return list(ox.parse(data, format=ox.RdfFormat.N_QUADS)) if data else []
 
 
 @dataclass
@@ -319,7 +320,7 @@ class Previous:
     def quads(self) -> list[Quad]:
         """The quads themselves, parsed from the lines when first asked for."""
         if self._quads is None:
-            self._quads = _parse_lines(self.lines)
+            self._quads = list(ox.parse(self.text.data, format=ox.RdfFormat.N_QUADS)) if self.text.data else []
         return self._quads
 
     def changes(self, lines: list[str], blocks: Iterable[tuple[int, bytes]] | None = None,

@@ -297,7 +297,7 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
         from sensekg.graph.diff import fact_changes
 
         changes = fact_changes([], [], changed=previous.changes(result.lines),
-                               labels=lambda: LineLabels(result.lines, previous.lines))
+                               labels=lambda: LineLabels(result.lines, previous.text))
     return BuildOutcome(out, False, result, changes)
 
 
