@@ -64,7 +64,7 @@ def report_quads(corpus: Corpus) -> Iterable[tuple[Node, Node, Node, URIRef]]:
         yield from ((s, p, o, iri) for s, p, o in triples)
 
 
-class _Terms(dict):
+class Terms(dict):
     """rdflib terms as their N-Triples text and their pyoxigraph term, each made once (most
     recur thousands of times)."""
 
@@ -93,25 +93,31 @@ def assemble(corpus: Corpus, facts: Iterable[Fact],
     (report, line, subject, predicate, object), once for its line and once for the line it is
     read with; the index is written from these, not from a second pass over every quad.
     """
-    terms = _Terms()
-    lines = _base_lines(corpus, data, terms)
+    terms = Terms()
+    lines = base_lines(corpus, data, terms)
     _add_fact_lines(lines, facts, evidence, terms, origins, cited)
     return sorted(lines)
 
 
+FORK_FROM = 500  # facts on the child's side, at the least, for a child to be forked
+
+
 def check_and_assemble(corpus: Corpus, facts: Iterable[Fact], data: Path | None = None,
-                       origins: dict[str, set[str]] | None = None, cited: set | None = None) -> list[str]:
+                       origins: dict[str, set[str]] | None = None, cited: set | None = None,
+                       base: set[str] | None = None) -> list[str]:
     """:func:`check_facts` then :func:`assemble`: the same lines, origins and index entries, and
     the same error for a bad citation. A forked child checks and assembles the facts of about
     half of the subjects (see :mod:`.forked`; where none can be forked, this process does) while
     this process does the rest: every line and evidence node is made from one fact subject's
     facts (an evidence node's IRI hashes its subject), so the two sides' lines are disjoint, and
-    their sorted lists merge into the sorted whole (1.1 s for 1.8 on 387,000 quads)."""
+    their sorted lists merge into the sorted whole (1.1 s for 1.8 on 387,000 quads). ``base``,
+    when given, is :func:`base_lines` made already (it is added to, not copied)."""
     facts = list(facts)
-    terms = _Terms()
-    lines = _base_lines(corpus, data, terms)
+    terms = Terms()
+    lines = base_lines(corpus, data, terms) if base is None else base
     mine, theirs = _sides(facts, {line[:line.index(" ")] for line in lines}, terms)
-    child = forked.Share(lambda: _checked_lines(corpus, theirs, terms)) if theirs else None
+    # a few facts (a rebuild's, most recalled: see memo) are quicker done here than forked for
+    child = forked.Share(lambda: _checked_lines(corpus, theirs, terms)) if len(theirs) > FORK_FROM else None
     try:
         _add_fact_lines(lines, mine, check_facts(corpus, mine), terms, origins, cited)
     except BaseException as exc:
@@ -134,7 +140,7 @@ def check_and_assemble(corpus: Corpus, facts: Iterable[Fact], data: Path | None 
     return ordered
 
 
-def _sides(facts: list[Fact], held: set[str], terms: _Terms,
+def _sides(facts: list[Fact], held: set[str], terms: Terms,
            share: float = 0.46) -> tuple[list[Fact], list[Fact]]:
     """The facts split by subject: about ``share`` of the citations to the second side (a
     child, which also pickles its result), each subject whole on one side, and the subjects of
@@ -154,7 +160,7 @@ def _sides(facts: list[Fact], held: set[str], terms: _Terms,
     return mine, theirs
 
 
-def _checked_lines(corpus: Corpus, facts: list[Fact], terms: _Terms) -> tuple[list[str], dict, set]:
+def _checked_lines(corpus: Corpus, facts: list[Fact], terms: Terms) -> tuple[list[str], dict, set]:
     """The sorted lines, origins and index entries of ``facts`` alone, their citations checked."""
     lines: set[str] = set()
     origins: dict[str, set[str]] = {}
@@ -163,8 +169,9 @@ def _checked_lines(corpus: Corpus, facts: list[Fact], terms: _Terms) -> tuple[li
     return sorted(lines), origins, cited
 
 
-def _base_lines(corpus: Corpus, data: Path | None, terms: _Terms) -> set[str]:
+def base_lines(corpus: Corpus, data: Path | None, terms: Terms | None = None) -> set[str]:
     """The lines not made from facts: the ontology, the measure scheme, the reports' descriptions."""
+    terms = Terms() if terms is None else terms
     ontology = f"<{ONTOLOGY_GRAPH}>"
     lines: set[str] = {f"{t.subject} {t.predicate} {t.object} {ontology}"
                        for t in ox.parse(ontology_text(), format=ox.RdfFormat.TURTLE)}
@@ -174,7 +181,7 @@ def _base_lines(corpus: Corpus, data: Path | None, terms: _Terms) -> set[str]:
 
 
 def _add_fact_lines(lines: set[str], facts: Iterable[Fact], evidence: Mapping[tuple[Fact, Citation], Evidence],
-                    terms: _Terms, origins: dict[str, set[str]] | None, cited: set | None) -> None:
+                    terms: Terms, origins: dict[str, set[str]] | None, cited: set | None) -> None:
     """Add to ``lines`` each fact's line in the graph of each report that states it, and its
     evidence nodes' (see :func:`assemble`)."""
     a, subject, predicate, obj = (terms[t][0] for t in (RDF.type, RDF.subject, RDF.predicate, RDF.object))

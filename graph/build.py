@@ -22,7 +22,7 @@ from sensekg.loaders.evidence import registry_facts
 from sensekg.loaders.extractors import run_extractors
 from sensekg.loaders.extractors.tables import Skipped
 from sensekg.loaders.facts import Fact
-from sensekg.loaders.grounding import Grounding, build_names, ground
+from sensekg.loaders.grounding import Grounding, Names, build_names, ground
 from sensekg.loaders.registry import load_registry, suspected_duplicates
 from sensekg.loaders.reportdata import check_report_data
 from sensekg.loaders.reports import Corpus, clean_text, read_corpus, sha256_of
@@ -36,6 +36,7 @@ from .buildio import (
     FORMAT,
     INDEX,
     INFO,
+    MEMO,
     NQUADS,
     NQUADS_SHA,
     ORIGINS,
@@ -51,6 +52,7 @@ from .buildio import (
     write_build,
 )
 from .evidence_index import write_index
+from .memo import Memo, Recall
 
 Quad = ox.Quad
 
@@ -58,7 +60,7 @@ Quad = ox.Quad
 @dataclass
 class BuildResult:
     corpus: Corpus
-    facts: list[Fact]
+    fact_list: list[Fact] | None  # None when recalled from the replaced build's memo: see ``facts``
     lines: list[str]  # each quad's N-Quads line without " .", sorted: what the N-Quads, TriG and store are written from
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
@@ -67,8 +69,25 @@ class BuildResult:
     origins: dict[str, set[str]] = field(default_factory=dict)  # evidence IRI -> records and rules
     grounding: Grounding | None = None  # how many facts a cited line states, and the rules' misses
     cited: set = field(default_factory=set)  # (report, line, s, p, o) of each evidence node: the search index's input
+    fact_count: int = -1  # len(facts), known without them
+    memo: Memo | None = None  # what the next build can recall of this one (see ``memo``)
+    recalled: dict[str, int] = field(default_factory=dict)  # subjects whose grounding, lines were recalled
+    _regrounded: Callable[[], list[Fact]] | None = field(default=None, repr=False, compare=False)
     _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
     _summary: dict[str, Counter] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def facts(self) -> list[Fact]:
+        """The facts, grounded, their dates merged, with their conflicts. A build that recalled
+        subjects' grounding from the replaced build's memo did not make them: they are worked
+        out from the facts as read when first asked for (a second or so)."""
+        if self.fact_list is None:
+            self.fact_list = self._regrounded() if self._regrounded is not None else []
+        return self.fact_list
+
+    def __post_init__(self) -> None:
+        if self.fact_count < 0:
+            self.fact_count = len(self.fact_list or ())
 
     def summary(self) -> dict[str, Counter]:
         """Entities by type, facts by predicate and evidence by report (:func:`summarize_lines`),
@@ -96,8 +115,11 @@ def _timed(timings: dict[str, float], stage: str, progress: Callable[[str], None
 
 
 def build_dataset(reports: str | Path | None = None, data: Path | None = None,
-                  progress: Callable[[str], None] = lambda _: None) -> BuildResult:
-    """Everything up to the assembled quads; raises ``InputError`` on bad input."""
+                  progress: Callable[[str], None] = lambda _: None, *, remember: bool = False,
+                  memo: Memo | None = None, previous: SortedText | None = None) -> BuildResult:
+    """Everything up to the assembled quads; raises ``InputError`` on bad input. With
+    ``remember``, the result holds the memo the next build can recall (:mod:`.memo`); with
+    ``memo``, the replaced build's, and ``previous``, its N-Quads, what this build can recall."""
     timings: dict[str, float] = {}
     with _timed(timings, "read", progress):
         corpus = read_corpus(reports)
@@ -108,17 +130,39 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
             lambda: registry_facts(registry, corpus) + statement_facts(registry, data),
             lambda: run_extractors(corpus, registry, data))
         facts += extraction.facts
+    if not (remember or memo is not None):
+        with _timed(timings, "grounding", progress):
+            check_acyclic(facts)  # a loop is the first thing to report: every fact of the build meets here
+            grounded, facts = _grounded(facts, corpus, build_names(facts, registry, corpus, data))
+        with _timed(timings, "check and assemble", progress):  # the evidence check, and the quads' lines
+            origins: dict[str, set[str]] = {}
+            cited: set = set()
+            lines = check_and_assemble(corpus, facts, data, origins, cited)
+        return BuildResult(corpus, facts, lines, timings, extraction.skipped, suspected_duplicates(registry),
+                           extraction.readings, origins, grounded, cited)
     with _timed(timings, "grounding", progress):
-        check_acyclic(facts)  # a loop is the first thing to report: every fact of the build meets here
-        grounded = ground(facts, corpus, build_names(facts, registry, corpus, data))
-        facts = merge_precisions(grounded.facts)
-        facts += conflicts(facts)
-    with _timed(timings, "check and assemble", progress):  # the evidence check, and the quads' lines
-        origins: dict[str, set[str]] = {}
-        cited: set = set()
-        lines = check_and_assemble(corpus, facts, data, origins, cited)
-    return BuildResult(corpus, facts, lines, timings, extraction.skipped, suspected_duplicates(registry),
-                       extraction.readings, origins, grounded, cited)
+        check_acyclic(facts)
+        names = build_names(facts, registry, corpus, data)
+        recall = Recall(corpus, names, data, memo, previous)
+        grounded, final = _grounded(recall.to_ground(facts), corpus, names)
+    with _timed(timings, "check and assemble", progress):
+        done = recall.assemble(grounded, final, remember)
+
+    def regrounded() -> list[Fact]:
+        return _grounded(facts, corpus, names)[1]
+
+    return BuildResult(corpus, None if recall.recalled else final, done.lines, timings, extraction.skipped,
+                       suspected_duplicates(registry), extraction.readings, done.origins, done.grounding, done.cited,
+                       fact_count=done.facts, memo=done.memo, recalled=done.recalled, _regrounded=regrounded)
+
+
+def _grounded(facts: list[Fact], corpus: Corpus, names: Names) -> tuple[Grounding, list[Fact]]:
+    """:func:`ground`, and the facts the graph is made of: those it kept, their dates merged,
+    with their conflicts."""
+    grounded = ground(facts, corpus, names)
+    final = merge_precisions(grounded.facts)
+    final += conflicts(final)
+    return grounded, final
 
 
 # data files that do not shape the graph: the names dismissed, and lint's ceilings
@@ -170,7 +214,7 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
         "manifest": sha256_of(result.corpus.folder / MANIFEST),
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
         "quads": len(result.lines),
-        "facts": len(result.facts),
+        "facts": result.fact_count,
         "skipped rows": len([s for s in result.skipped if not s.reason.startswith("repaired")]),
     }
 
@@ -261,6 +305,18 @@ class SortedText:
         if start == len(self.data) or not self.data.startswith(key, start):
             return None
         return self.data[start:self.data.index(b"\n", start) - 2].decode("utf-8")
+
+    def without(self, prefixes: Iterable[str]) -> list[str]:
+        """The lines, decoded, but those starting with one of ``prefixes`` (each a term and a
+        space, so that the lines of a prefix are one run): two binary searches per prefix."""
+        data, at, kept = self.data, 0, []
+        for key in sorted({prefix.encode("utf-8") for prefix in prefixes}):
+            start = self._first_from(key, at)
+            end = self._first_from(key[:-1] + bytes((key[-1] + 1,)), start)
+            kept.append(data[at:start])
+            at = max(at, end)
+        kept.append(data[at:])
+        return nquads_lines(b"".join(kept))
 
     def difference(self, new: list[str], blocks: Iterable[tuple[int, bytes]] | None = None,
                    ) -> tuple[list[str], list[int]]:
@@ -527,6 +583,9 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
             write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
                         lambda report, line: clean_text(result.corpus.documents[report].line(line)))
         changed = changed_subjects(result, previous, earlier)
+        if result.memo is not None:
+            result.memo.nquads = info[NQUADS_SHA]
+            (folder / MEMO).write_bytes(result.memo.dump())
         result.summary()  # for the summary printed after: the child is still writing the TriG
         with _timed(result.timings, "wait for TriG", progress):
             trig.wait()

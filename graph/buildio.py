@@ -40,8 +40,9 @@ INFO = "build-info.json"
 STORE = "store"
 ORIGINS = "origins.json"
 INDEX = "evidence.sqlite"  # full-text index of the quoted passages (see evidence_index)
+MEMO = "memo.pickle"  # what the next build can recall of this one's work (see memo)
 FORMAT = "sensekg-build/1"
-OUTPUTS = frozenset({TRIG, NQUADS, INFO, STORE, ORIGINS, INDEX})
+OUTPUTS = frozenset({TRIG, NQUADS, INFO, STORE, ORIGINS, INDEX, MEMO})
 WAIT_FOR_SWAP = 30.0  # seconds a reader waits for a live build's swap (it takes milliseconds)
 
 

@@ -270,7 +270,7 @@ def _date_stated(line: str, value: str, report: str, names: Names) -> bool:
 class Grounding:
     """The facts cut to the lines that state them, and what could not be grounded."""
 
-    facts: list[Fact]
+    facts: list[Fact] | None  # None when a build recalled some subjects' grounding (see graph.memo)
     counts: dict[str, list[int]]  # kind -> [citations that state their fact, citations], as built
     unstated: list[Fact]  # facts of rules that no cited line states, kept as read
     # aliases no line prints as a name, only inside a longer one ("Chinese University of Hong Kong" in
@@ -404,14 +404,20 @@ def ground(facts: Iterable[Fact], corpus: Corpus, names: Names) -> Grounding:
         raise _failure(failures)
     kept = _read_with_items(_where_described(kept, names, corpus, line_of), names, corpus, line_of)
     kept = _identified(kept, names, corpus, line_of)
+    return Grounding(kept, tally(kept, unstated, names), unstated, variants)
+
+
+def tally(kept: Iterable[Fact], unstated: Iterable[Fact], names: Names) -> dict[str, list[int]]:
+    """Kind of fact -> [citations that state their fact, citations], of the facts ``kept`` by
+    :func:`ground`, given those it kept though no cited line states them (``unstated``)."""
     missed = {(fact.subject, fact.predicate, fact.object) for fact in unstated}
     counts: dict[str, list[int]] = {}
     for fact in kept:
-        tally = counts.setdefault(kind_of(fact, names), [0, 0])
-        tally[1] += len(fact.citations)
+        found = counts.setdefault(kind_of(fact, names), [0, 0])
+        found[1] += len(fact.citations)
         if (fact.subject, fact.predicate, fact.object) not in missed:
-            tally[0] += len(fact.citations)
-    return Grounding(kept, counts, unstated, variants)
+            found[0] += len(fact.citations)
+    return counts
 
 
 _ABOUT_THE_NODE = STRUCTURAL | CLASSIFYING | NAMING

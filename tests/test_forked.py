@@ -119,6 +119,15 @@ def test_the_shared_build_is_the_one_process_build(built, recording):
     assert cited == alone_cited == result.cited
 
 
+def test_a_few_facts_are_assembled_without_a_child(built, recording):
+    """A rebuild's few facts (the rest recalled, see graph/memo.py): quicker than a fork."""
+    result = built[0]
+    facts = result.facts[:200]
+    assert assembly.check_and_assemble(result.corpus, facts) == assembly.assemble(
+        result.corpus, facts, check_facts(result.corpus, facts))
+    assert recording == []
+
+
 def _broken(fact, anchor: str):
     citation = fact.citations[0]
     return dataclasses.replace(fact, citations=(dataclasses.replace(citation, anchor=anchor), *fact.citations[1:]))
@@ -131,7 +140,7 @@ def test_a_bad_citation_is_the_error_one_process_meets_first(built, recording, w
     every fact in order raises."""
     result = built[0]
     facts = list(result.facts)
-    mine, theirs = assembly._sides(facts, set(), assembly._Terms())
+    mine, theirs = assembly._sides(facts, set(), assembly.Terms())
     first = next(i for i, fact in enumerate(facts) if fact is theirs[0])
     facts[first] = _broken(facts[first], "first broken anchor")
     if where == "both":
@@ -152,7 +161,7 @@ def test_each_subject_is_whole_on_one_side(built):
     facts all on one side, in their order, and the subjects of the lines not made from facts
     (the reports' own descriptions) held on this process's side."""
     facts = built[0].facts
-    terms = assembly._Terms()
+    terms = assembly.Terms()
     # the heaviest subject: the one the split would give the child first, were it not held
     weights = {}
     for fact in facts:
@@ -172,7 +181,7 @@ def test_each_subject_is_whole_on_one_side(built):
 def test_a_fact_without_a_citation_is_refused_from_either_side(built, recording):
     result = built[0]
     facts = list(result.facts)
-    _, theirs = assembly._sides(facts, set(), assembly._Terms())
+    _, theirs = assembly._sides(facts, set(), assembly.Terms())
     at = next(i for i, fact in enumerate(facts) if fact is theirs[-1])
     facts[at] = dataclasses.replace(facts[at], citations=())
     with pytest.raises(InputError, match="a fact without a citation cannot enter the graph"):

@@ -158,7 +158,7 @@ def test_build_fills_an_empty_folder_and_keeps_its_permissions(runner, tmp_path)
     info = json.loads((out / "build-info.json").read_text())
     assert info["format"] == FORMAT and set(info["reports"]) == {
         "prospectus-2021-business", "sustainability-report-2024", "annual-results-2024", "interim-results-2025h1"}
-    assert sorted(p.name for p in out.iterdir()) == ["build-info.json", "evidence.sqlite", "origins.json",
+    assert sorted(p.name for p in out.iterdir()) == ["build-info.json", "evidence.sqlite", "memo.pickle", "origins.json",
                                                      "sensekg.nq", "sensekg.trig", "store"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".empty.sensekg-lock", "empty"]
 

@@ -275,7 +275,8 @@ def build(reports: str | Path | None = None, out: str | Path = DEFAULT_BUILD, da
 def _build(reports: str | Path | None, out: str | Path, data: str | Path | None, *, force: bool,
            progress: Callable[[str], None] | None, compare: bool, fresh: bool) -> BuildOutcome:
     from sensekg.graph.build import build_dataset, inputs_digest, read_previous, up_to_date, write_outputs
-    from sensekg.graph.buildio import check_free, check_replaceable
+    from sensekg.graph.buildio import NQUADS_SHA, check_free, check_replaceable
+    from sensekg.graph.memo import read_memo
     from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.reports import locate_reports
 
@@ -288,8 +289,12 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     if not force and up_to_date(out, folder, inputs):
         return BuildOutcome(out, True)
     progress = progress or (lambda _: None)
-    result = build_dataset(folder, data=data, progress=progress)
     previous = read_previous(out, need_store=False)  # also for the record of what changed, with --fresh too
+    memo = None
+    if previous is not None and previous.recorded_as == NQUADS_SHA and not fresh:
+        memo = read_memo(out, previous.sha256)  # what this build can recall of the one it replaces
+    result = build_dataset(folder, data=data, progress=progress, remember=True, memo=memo,
+                           previous=previous.text if previous is not None else None)
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=previous, reuse_store=not fresh)
     changes = None
     if compare and previous is not None:
