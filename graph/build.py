@@ -35,17 +35,20 @@ from .buildio import (
     CHANGED,
     FORMAT,
     INDEX,
+    INDEX_SHA,
     INFO,
     MEMO,
     NQUADS,
     NQUADS_SHA,
     ORIGINS,
+    ORIGINS_SHA,
     STORE,
     STORE_CHANGES,
     STORE_FILES,
     TRIG,
     TRIG_SHA,
     changed_store_files,
+    file_sha256,
     is_build,
     read_info,
     store_digests,
@@ -72,7 +75,10 @@ class BuildResult:
     fact_count: int = -1  # len(facts), known without them
     memo: Memo | None = None  # what the next build can recall of this one (see ``memo``)
     recalled: dict[str, int] = field(default_factory=dict)  # subjects whose grounding, lines were recalled
+    # what is the same as in the build whose memo was recalled ("origins", "cited"), and that build's N-Quads' SHA-256
+    unchanged: tuple[set[str], str] = field(default_factory=lambda: (set(), ""))
     _regrounded: Callable[[], list[Fact]] | None = field(default=None, repr=False, compare=False)
+    _summarize: Callable[[], dict[str, Counter]] | None = field(default=None, repr=False, compare=False)
     _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
     _summary: dict[str, Counter] | None = field(default=None, repr=False, compare=False)
 
@@ -93,7 +99,7 @@ class BuildResult:
         """Entities by type, facts by predicate and evidence by report (:func:`summarize_lines`),
         counted once: the build counts them while its TriG is written, for the summary it prints."""
         if self._summary is None:
-            self._summary = summarize_lines(self.lines)
+            self._summary = self._summarize() if self._summarize is not None else summarize_lines(self.lines)
         return self._summary
 
     @property
@@ -153,7 +159,8 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
 
     return BuildResult(corpus, None if recall.recalled else final, done.lines, timings, extraction.skipped,
                        suspected_duplicates(registry), extraction.readings, done.origins, done.grounding, done.cited,
-                       fact_count=done.facts, memo=done.memo, recalled=done.recalled, _regrounded=regrounded)
+                       fact_count=done.facts, memo=done.memo, recalled=done.recalled, _regrounded=regrounded,
+                       _summarize=done.summarize, unchanged=(done.unchanged, memo.nquads if memo else ""))
 
 
 def _grounded(facts: list[Fact], corpus: Corpus, names: Names) -> tuple[Grounding, list[Fact]]:
@@ -457,7 +464,8 @@ def read_previous(out: Path, need_store: bool = True) -> Previous | None:
         return None  # a damaged build is replaced whole, not compared with
 
 
-def store_changes(out: Path, lines: list[str], previous: Previous | None) -> tuple[list[Quad], list[Quad], int] | None:
+def store_changes(out: Path, lines: list[str], previous: Previous | None,
+                  known: dict[tuple, str] | None = None) -> tuple[list[Quad], list[Quad], int] | None:
     """The named-graph quads removed and added since ``previous``, and the changes its store
     will then carry in all, when ``out``'s store can be updated into this build's: the build
     recorded the file that ``previous`` was read from and the store's files, neither changed
@@ -467,7 +475,7 @@ def store_changes(out: Path, lines: list[str], previous: Previous | None) -> tup
     info = read_info(out)
     carried = info.get(STORE_CHANGES, 0)
     if (info.get(previous.recorded_as) != previous.sha256 or not isinstance(info.get(STORE_FILES), dict)
-            or not isinstance(carried, int) or not (out / STORE).is_dir() or changed_store_files(out)):
+            or not isinstance(carried, int) or not (out / STORE).is_dir() or changed_store_files(out, known)):
         return None
     removed, added = previous.changes(lines)
     carried += len(removed) + len(added)
@@ -477,11 +485,13 @@ def store_changes(out: Path, lines: list[str], previous: Previous | None) -> tup
     return removed, added, carried
 
 
-def update_store(target: Path, lines: list[str], out: Path, previous: Previous | None) -> int | None:
+def update_store(target: Path, lines: list[str], out: Path, previous: Previous | None,
+                 known: dict[tuple, str] | None = None) -> int | None:
     """Write at ``target`` a checkpoint of ``out``'s store (hard links to its immutable files,
-    milliseconds) changed into this build's, where :func:`store_changes` allows. Returns the
+    milliseconds) changed into this build's, where :func:`store_changes` allows (``known``: the
+    digests of ``out``'s store files it checks, see ``buildio.store_digests``). Returns the
     changes the updated store carries, or None when it was not done (nothing is left at ``target``)."""
-    changes = store_changes(out, lines, previous)
+    changes = store_changes(out, lines, previous, known)
     if changes is None:
         return None
     removed, added, carried = changes
@@ -544,28 +554,51 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     earlier = read_info(out).get(CHANGED) if previous is not None else None
 
     def writer(folder: Path) -> None:
-        with _timed(result.timings, "write N-Quads", progress):
-            nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
-        # the TriG, from the N-Quads in a child process, while this one writes the rest
-        trig = rdfio.Conversion(folder / NQUADS, folder / TRIG)
+        # the TriG, from the N-Quads in a child process as they are written, while this one writes the
+        # rest; and, when that is little (most recalled), the last part of the TriG here (see trig_split)
+        split = trig_split(result.lines) if result.recalled.get("lines") else None
+        trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=split[1] if split else -1)
         try:
+            with _timed(result.timings, "write N-Quads", progress):
+                nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
+            trig.end()
             _write_rest(result, folder, out, trig, progress, previous, reuse_store, earlier,
-                        build_info(result, inputs) | {NQUADS_SHA: nquads_sha})
+                        build_info(result, inputs) | {NQUADS_SHA: nquads_sha}, split)
         finally:
             trig.cancel()
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])
 
 
+TRIG_HERE = 0.2  # the share of the quads whose TriG a rebuild that recalled most of its lines converts itself
+
+
+def trig_split(lines: list[str], share: float = TRIG_HERE) -> tuple[int, int] | None:
+    """Where the N-Quads split for the TriG's last ``share`` to be converted by the build while the
+    child converts the rest: the index of the first line of a graph block near there (the line
+    before it in another graph, so that the two parts' TriG is the whole's), and its offset in
+    the N-Quads. None when there is no such line."""
+    at = int(len(lines) * (1 - share))
+
+    def graph(line: str) -> str:
+        return line[line.rindex(" <"):] if line.endswith(">") else line
+    while 0 < at < len(lines) and graph(lines[at - 1]) == graph(lines[at]):
+        at += 1
+    if not 0 < at < len(lines):
+        return None
+    return at, sum(map(len, map(str.encode, lines[:at]))) + 3 * at
+
+
 def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conversion,
                 progress: Callable[[str], None], previous: Previous | None, reuse_store: bool,
-                earlier: object, info: dict) -> None:
+                earlier: object, info: dict, split: tuple[int, int] | None = None) -> None:
     """:func:`write_outputs` after the N-Quads, while ``trig`` is written: the store, the
     origins, the search index and the build's record (``info``, completed here), the TriG
     waited for last."""
     progress("write store…")
     start = time.perf_counter()
-    carried = update_store(folder / STORE, result.lines, out.absolute(), previous) if reuse_store else None
+    known: dict[tuple, str] = {}  # the replaced store's file digests, for those the updated one links to
+    carried = update_store(folder / STORE, result.lines, out.absolute(), previous, known) if reuse_store else None
     if carried is not None:
         result.timings["update store"] = time.perf_counter() - start
 
@@ -578,24 +611,54 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
     # loader reads the N-Quads without holding Python's lock, and takes the longest
     with ThreadPoolExecutor(1, thread_name_prefix="sensekg-store") as pool:
         writing = pool.submit(fill) if carried is None else None
-        write_origins(result.origins, folder / ORIGINS)
+        replaced = read_info(out) if previous is not None else {}
+        same, since = result.unchanged
+        same = same if previous is not None and previous.sha256 == since else set()  # the build replaced here
+        if not ("origins" in same and carry_over(out / ORIGINS, replaced.get(ORIGINS_SHA), folder)):
+            write_origins(result.origins, folder / ORIGINS)
         with _timed(result.timings, "write search index", progress):
-            write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
-                        lambda report, line: clean_text(result.corpus.documents[report].line(line)))
+            # the replaced build's index, where what it is made of is the same: its entries, the reports
+            # (the memo's), and the labels (no label quad changed)
+            if not ("cited" in same
+                    and not any(q.predicate == _LABEL for found in previous.changes(result.lines) for q in found)
+                    and carry_over(out / INDEX, replaced.get(INDEX_SHA), folder)):
+                write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
+                            lambda report, line: clean_text(result.corpus.documents[report].line(line)))
         changed = changed_subjects(result, previous, earlier)
+        result.summary()  # for the summary printed after (the child is still writing the TriG), and the memo
         if result.memo is not None:
             result.memo.nquads = info[NQUADS_SHA]
             (folder / MEMO).write_bytes(result.memo.dump())
-        result.summary()  # for the summary printed after: the child is still writing the TriG
+        if split is not None:
+            with _timed(result.timings, "write TriG's last part", progress), (folder / NQUADS).open("rb") as stream:
+                stream.seek(split[1])
+                rest = rdfio.trig_body(stream.read())
         with _timed(result.timings, "wait for TriG", progress):
-            trig.wait()
+            trig.wait_for(rest) if split is not None else trig.wait()
         if writing is not None:
             result.timings["write store"] = writing.result()  # while the TriG and the index were written
-    info |= {TRIG_SHA: sha256_of(folder / TRIG), STORE_FILES: store_digests(folder / STORE),
-             STORE_CHANGES: carried or 0}
+    info |= {TRIG_SHA: file_sha256(folder / TRIG), STORE_FILES: store_digests(folder / STORE, known),
+             STORE_CHANGES: carried or 0, ORIGINS_SHA: file_sha256(folder / ORIGINS),
+             INDEX_SHA: file_sha256(folder / INDEX)}
     if changed is not None:
         info[CHANGED] = changed
     (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+_LABEL = ox.NamedNode(str(RDFS.label))
+
+
+def carry_over(source: Path, recorded: object, folder: Path) -> bool:
+    """Copy ``source``, a file of the replaced build, into ``folder``, if its SHA-256 is the
+    one that build ``recorded`` for it (it was not changed since); whether it was."""
+    try:
+        data = source.read_bytes()
+        if not isinstance(recorded, str) or hashlib.sha256(data).hexdigest() != recorded:
+            return False
+        (folder / source.name).write_bytes(data)
+        return True
+    except OSError:
+        return False
 
 
 CHAIN = 16  # at most this many earlier builds a record of changes reaches back to
@@ -652,8 +715,24 @@ def summarize(quads: Iterable[ox.Quad]) -> dict[str, Counter]:
 
 def summarize_lines(lines: Iterable[str]) -> dict[str, Counter]:
     """:func:`summarize` from the quads' N-Quads lines (without " ."), as a build has them:
-    string tests instead of a term object per quad, twice as fast. Every quad is in a named
-    graph; the graph is the last term, and only the object can hold a space."""
+    string tests instead of a term object per quad, twice as fast."""
+    return add_summaries(summary_parts(lines, whole=True).values())
+
+
+# a summary's part (see summary_parts): entity types, facts by predicate, evidence by report
+SummaryPart = tuple[tuple[str, ...], dict[str, int], dict[str, int]]
+
+
+def summary_parts(lines: Iterable[str], owners: dict[str, str] | None = None,
+                  whole: bool = False) -> dict[str, SummaryPart]:
+    """The summary's counts, in parts that add up to it: one per subject of the lines (not the
+    ontology graph's), each of its evidence nodes counted in the part of its ``owners`` entry
+    (the subject of its fact), or else its own; or, if ``whole``, one part. A subject's types
+    and triples are counted once
+    however many graphs state them, and every line of a subject is in its part, so a build that
+    recalls a subject's lines (see memo) recalls its part too. Every quad is in a named graph;
+    the graph is the last term, and only the object can hold a space."""
+    owners = owners or {}
     typed, triples, evidence = set(), set(), Counter()
     rdf_type, evidence_ns = f"<{RDF.type}>", f"<{EVIDENCE}"
     ontology, report_class = f" <{ONTOLOGY_GRAPH}>", f"<{SK.Report}>"
@@ -663,7 +742,8 @@ def summarize_lines(lines: Iterable[str]) -> dict[str, Counter]:
         start = line.index(" ") + 1
         if line.startswith(evidence_ns):
             if line.startswith(rdf_type, start):
-                evidence[line[line.rindex("/") + 1:-1]] += 1
+                node = line[:start - 1]
+                evidence[owners.get(node, node), line[line.rindex("/") + 1:-1]] += 1
             continue
         subject, predicate, rest = line.split(" ", 2)
         obj = rest[:rest.rindex(" ")]
@@ -672,8 +752,32 @@ def summarize_lines(lines: Iterable[str]) -> dict[str, Counter]:
                 typed.add((subject, obj))
         else:
             triples.add((subject, predicate, obj))
-    entities = Counter(o[o.rindex("#") + 1:-1] if "#" in o else o[1:-1] for _, o in typed)
-    facts = Counter(_qname(p[1:-1]) for _, p, _ in triples)
+    if whole:
+        return {"": (tuple(o[o.rindex("#") + 1:-1] if "#" in o else o[1:-1] for _, o in typed),
+                     Counter(_qname(p[1:-1]) for _, p, _ in triples), Counter(r for (_, r) in evidence.elements()))}
+    types: dict[str, list[str]] = {}
+    for subject, o in typed:
+        types.setdefault(subject, []).append(o[o.rindex("#") + 1:-1] if "#" in o else o[1:-1])
+    names: dict[str, str] = {}
+    facts: dict[str, dict[str, int]] = {}
+    for subject, predicate, _ in triples:
+        name = names.get(predicate) or names.setdefault(predicate, _qname(predicate[1:-1]))
+        found = facts.setdefault(subject, {})
+        found[name] = found.get(name, 0) + 1
+    reports: dict[str, dict[str, int]] = {}
+    for (owner, report), count in evidence.items():
+        reports.setdefault(owner, {})[report] = count
+    return {subject: (tuple(sorted(types.get(subject, ()))), facts.get(subject, {}), reports.get(subject, {}))
+            for subject in types.keys() | facts.keys() | reports.keys()}
+
+
+def add_summaries(parts: Iterable[SummaryPart]) -> dict[str, Counter]:
+    """Entities by type, facts by predicate and evidence by report, from :func:`summary_parts`."""
+    entities, facts, evidence = Counter(), Counter(), Counter()
+    for types, predicates, reports in parts:
+        entities.update(types)
+        facts.update(predicates)
+        evidence.update(reports)
     return {"entities by type": entities, "facts by predicate": facts, "evidence by report": evidence}
 
 

@@ -320,6 +320,8 @@ STORE_FILES = "store files"
 # more of build-info.json's keys, here so that reading them (``validate``) needs none of the build's code
 TRIG_SHA = "trig sha256"
 NQUADS_SHA = "nquads sha256"
+ORIGINS_SHA = "origins sha256"
+INDEX_SHA = "index sha256"
 STORE_CHANGES = "store changes"  # quads the store was changed by since it was last written whole
 CHANGED = "changed since"  # the subjects whose quads changed since the replaced build (for validate)
 
@@ -332,20 +334,33 @@ def file_sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
-def store_digests(store: Path) -> dict[str, str]:
-    """The SHA-256 of each file of a closed store, recorded at build time (about 40 ms)."""
-    return {str(path.relative_to(store)): file_sha256(path)
-            for path in sorted(p for p in store.rglob("*") if p.is_file())}
+def store_digests(store: Path, known: dict[tuple, str] | None = None) -> dict[str, str]:
+    """The SHA-256 of each file of a closed store, recorded at build time (about 40 ms).
+    ``known``, when given, holds digests by file (device, inode, size, modification time), and
+    is added to: a store updated from another is hard links to that one's files, which RocksDB
+    never changes once written, so each is hashed once."""
+    digests = {}
+    for path in sorted(p for p in store.rglob("*") if p.is_file()):
+        if known is None:
+            digests[str(path.relative_to(store))] = file_sha256(path)
+            continue
+        stat = path.stat()
+        key = (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns)
+        if key not in known:
+            known[key] = file_sha256(path)
+        digests[str(path.relative_to(store))] = known[key]
+    return digests
 
 
-def changed_store_files(folder: Path) -> list[str]:
+def changed_store_files(folder: Path, known: dict[tuple, str] | None = None) -> list[str]:
     """The store files that differ from what the build recorded (none when it recorded none,
-    as after a ``--writable`` update, which changes the store on purpose)."""
+    as after a ``--writable`` update, which changes the store on purpose); ``known`` as in
+    :func:`store_digests`."""
     recorded = read_info(folder).get(STORE_FILES)
     if not isinstance(recorded, dict):
         return []
     try:
-        current = store_digests(folder / STORE)
+        current = store_digests(folder / STORE, known)
     except OSError:
         return sorted(recorded)
     return sorted(name for name in recorded.keys() | current.keys() if recorded.get(name) != current.get(name))

@@ -59,11 +59,15 @@ class Memo:
     nquads: str
     base: frozenset[str]
     subjects: dict[str, tuple]
+    parts: dict[str, tuple] | None = None  # each subject's part of the build's summary (build.summary_parts)
 
     def dump(self) -> bytes:
+        """The memo's bytes; its summary parts must be known (the build's summary made)."""
+        if self.parts is None:
+            raise ValueError("a memo is written once the build's summary is made")
         return pickle.dumps({"format": FORMAT, "grounding": self.grounding, "assembly": self.assembly,
-                             "nquads": self.nquads, "base": sorted(self.base), "subjects": self.subjects},
-                            protocol=pickle.HIGHEST_PROTOCOL)
+                             "nquads": self.nquads, "base": sorted(self.base), "subjects": self.subjects,
+                             "parts": self.parts}, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Unpickler(pickle.Unpickler):
@@ -84,8 +88,10 @@ def read_memo(folder: Path, nquads_sha256: str) -> Memo | None:
         data = _Unpickler(io.BytesIO((folder / MEMO).read_bytes())).load()
         if not (isinstance(data, dict) and data.get("format") == FORMAT and data.get("nquads") == nquads_sha256):
             return None
-        memo = Memo(data["grounding"], data["assembly"], data["nquads"], frozenset(data["base"]), data["subjects"])
+        memo = Memo(data["grounding"], data["assembly"], data["nquads"], frozenset(data["base"]), data["subjects"],
+                    data["parts"])
         if not (isinstance(memo.grounding, str) and isinstance(memo.assembly, str) and isinstance(memo.subjects, dict)
+                and isinstance(memo.parts, dict)
                 and all(isinstance(entry, tuple) and len(entry) == FACTS + 1 for entry in memo.subjects.values())):
             return None
         return memo
@@ -162,6 +168,8 @@ class Assembled:
     facts: int
     memo: Memo | None
     recalled: dict[str, int] = field(default_factory=dict)
+    summarize: Callable[[], dict] | None = None  # the summary, from the lines made and the parts recalled
+    unchanged: set[str] = field(default_factory=set)  # "origins", "cited": the same as the replaced build's
 
 
 class Recall:
@@ -233,9 +241,19 @@ class Recall:
         else:
             lines = made
         subjects: dict[str, tuple] = {}
+        nodes_of = _nodes(made)
         if remember:
-            nodes_of = _nodes(made)
             cited_of = _by_subject(cited, lambda entry: str(entry[2]))
+        unchanged = set()  # what is the same as in the replaced build, of what its files hold
+        if memo is not None:
+            old_origins: dict[str, set[str]] = {}
+            old_cited: set = set()
+            for subject, entry in entries.items():
+                if subject not in reused:
+                    old_origins.update(entry[ORIGINS])
+                    old_cited.update(entry[CITED])
+            unchanged = {name for name, same in (("origins", old_origins == origins), ("cited", old_cited == cited))
+                         if same}
         for subject in reused:
             entry = entries[subject]
             origins.update(entry[ORIGINS])
@@ -279,8 +297,22 @@ class Recall:
         count = sum(entries[subject][FACTS] for subject in self.recalled) + len(facts)
         new_memo = Memo(self.grounding_key, self.assembly_key, "", self.base_heads, subjects) if remember else None
         report = Grounding(None if self.recalled else grounded.facts, counts, unstated, variants)
+        recalled_parts = memo.parts if memo is not None else {}
+
+        def summarize() -> dict:
+            """The summary: the parts of the lines made here, and the recalled subjects' parts."""
+            from .build import add_summaries, summary_parts
+
+            owners = {node: subject for subject, nodes in nodes_of.items() for node in nodes}
+            parts = summary_parts(made, owners)
+            parts.update((subject, recalled_parts[subject]) for subject in reused if subject in recalled_parts)
+            if new_memo is not None:
+                new_memo.parts = {subject: part for subject, part in parts.items() if subject in subjects}
+            return add_summaries(parts.values())
+
         return Assembled(lines, origins, cited, report, count, new_memo,
-                         {"grounding": len(self.recalled), "lines": len(reused), "subjects": len(self.read)})
+                         {"grounding": len(self.recalled), "lines": len(reused), "subjects": len(self.read)},
+                         summarize, unchanged)
 
 
 def _by_subject(items: Iterable, subject: Callable[[object], str]) -> dict[str, list]:

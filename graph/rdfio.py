@@ -7,6 +7,7 @@ so the same graph always gives the same bytes.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -76,8 +77,8 @@ def write(quads: Iterable[ox.Quad], path: Path | None, fmt: str) -> bytes | None
 # writer behind). An OSError (a full disk, a folder gone) comes back as JSON on stderr, exit
 # code 3, with the errno pyoxigraph's message carries ("... (os error 28)") and the target named.
 _CONVERT = """
-import json, os, re, sys
-source, source_format, target, target_format, prefixes, parent = sys.argv[1:]
+import io, json, os, re, select, sys
+source, source_format, target, target_format, prefixes, parent, follow, upto = sys.argv[1:]
 try:
     import ctypes
     ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
@@ -87,7 +88,24 @@ if os.getppid() != int(parent):
     sys.exit(4)  # the parent died before the line above
 import pyoxigraph as ox
 try:
-    ox.serialize(ox.parse(path=source, format=ox.RdfFormat.from_extension(source_format)), target,
+    if follow == "1":  # read the source as it is written, until the end of the input says it is whole
+        class Growing(io.RawIOBase):
+            def __init__(self):
+                self.file, self.whole, self.left = open(source, "rb", buffering=0), False, int(upto)
+            def readable(self):
+                return True
+            def readinto(self, buffer):
+                while True:
+                    count = self.file.readinto(memoryview(buffer)[:self.left] if self.left >= 0 else buffer)
+                    self.left -= count if self.left >= 0 else 0
+                    if count or self.whole or self.left == 0:
+                        return count
+                    if select.select([sys.stdin], [], [], 0.005)[0] and not sys.stdin.buffer.read(1):
+                        self.whole = True
+        read = {"input": io.BufferedReader(Growing(), 1 << 20)}
+    else:
+        read = {"path": source}
+    ox.serialize(ox.parse(**read, format=ox.RdfFormat.from_extension(source_format)), target,
                  ox.RdfFormat.from_extension(target_format), prefixes=json.loads(prefixes) or None)
 except OSError as exc:
     number, text = exc.errno, exc.strerror or str(exc)
@@ -108,24 +126,40 @@ class Conversion:
     the child's ``OSError`` as its own. Where no child can run (no interpreter to start, or one
     without pyoxigraph), :meth:`wait` converts in this process instead: the same bytes.
 
-    The build writes its TriG so from its N-Quads (0.8 s on the other core)."""
+    The build writes its TriG so from its N-Quads (0.8 s on the other core). With ``follow``,
+    the child reads ``source`` as it is written, until :meth:`end` says it is whole (the child's
+    input closed): it converts while the caller writes, and its start-up is over by then. The
+    caller only writes the file (made here, empty: the caller writes into it, not a new one);
+    ``source`` is still converted here if the child fails. With ``upto`` (and ``follow``), the
+    child converts only the first ``upto`` bytes; see :func:`trig_body` for the rest."""
 
-    def __init__(self, source: Path, target: Path) -> None:
+    def __init__(self, source: Path, target: Path, follow: bool = False, upto: int = -1) -> None:
         self.source, self.target = source, target
         self.child: subprocess.Popen | None = None
         self.done_here = False  # whether :meth:`wait` had to convert in this process
         prefixes = json.dumps({k: str(v) for k, v in PREFIXES.items()}
                               if FORMATS[target.suffix[1:]] in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {})
+        if follow:
+            source.touch()  # there for the child to open; the caller writes into this file
         if sys.executable:
             try:
                 self.child = subprocess.Popen(
                     [sys.executable, "-c", _CONVERT, str(source), source.suffix[1:], str(target), target.suffix[1:],
-                     prefixes, str(os.getpid())],
-                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                     prefixes, str(os.getpid()), "1" if follow else "0", str(upto)],
+                    stdin=subprocess.PIPE if follow else subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE)
             except OSError:
                 self.child = None
 
+    def end(self) -> None:
+        """``source`` is whole (with ``follow``; written and closed)."""
+        if self.child is not None and self.child.stdin is not None:
+            with contextlib.suppress(OSError):
+                self.child.stdin.close()
+            self.child.stdin = None
+
     def wait(self) -> None:
+        self.end()
         if self.child is not None:
             _, err = self.child.communicate()
             code, self.child = self.child.returncode, None
@@ -142,12 +176,33 @@ class Conversion:
         write(ox.parse(path=str(self.source), format=FORMATS[self.source.suffix[1:]]), self.target,
               self.target.suffix[1:])
 
+    def wait_for(self, rest: bytes) -> None:
+        """:meth:`wait`, then ``rest`` (:func:`trig_body` of the bytes after ``upto``) appended:
+        where no child converted the first part, this process converted the whole."""
+        self.wait()
+        if not self.done_here:
+            with self.target.open("ab") as stream:
+                stream.write(rest)
+
     def cancel(self) -> None:
         """Stop the child, if it runs (the caller failed before it needed the target)."""
         if self.child is not None:
             self.child.kill()
+            self.end()
             self.child.communicate()
             self.child = None
+
+
+def trig_body(nquads: bytes) -> bytes:
+    """The TriG of ``nquads`` without its prefix lines: what follows the TriG of the N-Quads
+    before them, when they start a graph the quads before end (see :class:`Conversion`; pyoxigraph
+    writes the quads of a graph block by block, so the two parts are the whole's bytes)."""
+    text = ox.serialize(ox.parse(nquads, format=ox.RdfFormat.N_QUADS), None, ox.RdfFormat.TRIG,
+                        prefixes=PREFIXES)
+    at = 0
+    while text.startswith(b"@prefix ", at):
+        at = text.index(b"\n", at) + 1
+    return text[at:]
 
 
 def read(path: Path) -> list[ox.Quad]:

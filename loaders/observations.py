@@ -114,6 +114,30 @@ def _node_id(key: tuple, number: int) -> str:
     return f"obs-{readable[:90]}-{digest}"
 
 
+# the terms every observation's facts use, made once: an rdflib namespace makes a new URIRef
+# each time it is asked, and a literal is checked and converted each time one is made
+(_TYPE, _LABEL, _OBSERVATION, _SUBJECT, _MEASURE, _VALUE, _NORMALIZED, _NORMALIZED_UNIT, _PERIOD_LABEL, _INSTANT,
+ _START, _END, _SEGMENT, _BOUND, _BASELINE, _TABLE, _UNIT, _RESTATED) = (
+    RDF.type, RDFS.label, SK.Observation, SK.observedSubject, SK.measure, SK.value, SK.normalizedValue,
+    SK.normalizedUnit, SK.periodLabel, SK.instant, SK.periodStart, SK.periodEnd, SK.segment, SK.bound,
+    SK.baselinePeriod, SK.table, SK.unit, SK.restated)
+
+
+class _Literals(dict):
+    """Literals by (type, value, datatype), each made once: periods, dates, units and tables recur."""
+
+    def __missing__(self, key: tuple) -> Literal:
+        _, value, datatype = key
+        made = self[key] = Literal(value, datatype=datatype)
+        return made
+
+    def of(self, value: object, datatype: URIRef | None = None) -> Literal:
+        return self[type(value), value, datatype]
+
+
+_literals = _Literals()
+
+
 def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str, str]) -> list[Fact]:
     best = min(cluster, key=lambda r: r.normalized[2])  # the most precise printing
     value, base, _ = best.normalized
@@ -129,28 +153,28 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
         label += f", {labels.get(best.segment, best.segment)}"
     if best.subject != "sensetime":
         label = f"{labels.get(best.subject, best.subject)}: {label}"
+    literal = _literals.of
     pairs: list[tuple[URIRef, object]] = [
-        (RDF.type, SK.Observation),
-        (RDFS.label, Literal(label)),
-        (SK.observedSubject, Ref(best.subject)),
-        (SK.measure, measure.iri),
-        (SK.value, Literal(printed, datatype=XSD.decimal)),
-        (SK.normalizedValue, Literal(value.normalize() if value == value.to_integral() else value,
-                                     datatype=XSD.decimal)),
-        (SK.normalizedUnit, Literal(base)),
+        (_TYPE, _OBSERVATION),
+        (_LABEL, Literal(label)),
+        (_SUBJECT, Ref(best.subject)),
+        (_MEASURE, measure.iri),
+        (_VALUE, Literal(printed, datatype=XSD.decimal)),
+        (_NORMALIZED, Literal(value.normalize() if value == value.to_integral() else value, datatype=XSD.decimal)),
+        (_NORMALIZED_UNIT, literal(base)),
     ]
-    dated: list[tuple[URIRef, object]] = [(SK.periodLabel, Literal(period_.label))]
+    dated: list[tuple[URIRef, object]] = [(_PERIOD_LABEL, literal(period_.label))]
     if period_.is_instant:
-        dated.append((SK.instant, Literal(period_.end.isoformat(), datatype=XSD.date)))
+        dated.append((_INSTANT, literal(period_.end.isoformat(), XSD.date)))
     else:
-        dated.append((SK.periodStart, Literal(period_.start.isoformat(), datatype=XSD.date)))
-        dated.append((SK.periodEnd, Literal(period_.end.isoformat(), datatype=XSD.date)))
+        dated.append((_START, literal(period_.start.isoformat(), XSD.date)))
+        dated.append((_END, literal(period_.end.isoformat(), XSD.date)))
     if best.segment:
-        pairs.append((SK.segment, Ref(best.segment)))
+        pairs.append((_SEGMENT, Ref(best.segment)))
     if best.bound:
-        pairs.append((SK.bound, Literal(best.bound)))
+        pairs.append((_BOUND, literal(best.bound)))
     if best.baseline:
-        dated.append((SK.baselinePeriod, Literal(best.baseline)))
+        dated.append((_BASELINE, literal(best.baseline)))
     # each citation keeps the origins of the readings that made it: the rule or record that read
     # the figure there is the one to look at when that citation is wrong
     citations, origins = _cited_by(cluster)
@@ -162,11 +186,11 @@ def _facts_of(key: tuple, number: int, cluster: list[Reading], labels: dict[str,
     # facts some readings state and others do not: each table the figure is printed in, cited at
     # the lines read from that table; the unit as printed, where it is printed in that unit ("RMB
     # thousand" is not stated by a table in RMB million that prints the figure rounded)
-    partial = [(SK.table, Literal(table), [r for r in cluster if r.table == table])
+    partial = [(_TABLE, literal(table), [r for r in cluster if r.table == table])
                for table in sorted({r.table for r in cluster if r.table})]
-    partial.append((SK.unit, Literal(best.unit), [r for r in cluster if r.unit == best.unit]))
+    partial.append((_UNIT, literal(best.unit), [r for r in cluster if r.unit == best.unit]))
     if any(r.restated for r in cluster):  # where it is printed under a "(Restated)" column head
-        partial.append((SK.restated, Literal(True), [r for r in cluster if r.restated]))
+        partial.append((_RESTATED, literal(True), [r for r in cluster if r.restated]))
     facts = [Fact(node, p, o, citations, best.origin, origins) for p, o in pairs]
     facts += [Fact(node, p, o, period_citations, best.origin, period_origins) for p, o in dated]
     for p, o, readings in partial:

@@ -8,13 +8,17 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import sqlite3
 
 import pytest
 
 import sensekg
-from sensekg.graph.build import build_dataset, read_previous
-from sensekg.graph.buildio import MEMO, NQUADS
+from sensekg.graph import rdfio
+from sensekg.graph.build import build_dataset, labels_of_lines, read_previous, write_origins
+from sensekg.graph.buildio import INDEX, MEMO, NQUADS, ORIGINS, TRIG
+from sensekg.graph.evidence_index import write_index
 from sensekg.graph.memo import read_memo
+from sensekg.loaders.reports import clean_text
 
 DEFINITION = "Income from contracts with customers in the period, as reported under IFRS."
 STATEMENTS = "reports/annual-results-2024/statements-products.toml"
@@ -80,7 +84,7 @@ def test_a_rebuild_of_the_same_data_recalls_every_subject(recalled, built):
 
 
 @pytest.mark.parametrize("step", range(len(EDITS)))
-def test_each_edit_gives_what_a_fresh_build_gives(recalled, step):
+def test_each_edit_gives_what_a_fresh_build_gives(recalled, step, tmp_path):
     """The edits apply one after another (the module's tests run in order), each on the build
     the last left."""
     data, out = recalled
@@ -97,6 +101,26 @@ def test_each_edit_gives_what_a_fresh_build_gives(recalled, step):
     fresh = same_as_fresh(result, data)
     if step == 1:  # the facts the graph is made of, worked out again when asked for
         assert result.facts == fresh.facts
+    # the files written, or carried over from the replaced build where their inputs are the same:
+    # the origins, the search index, and the TriG (its last part converted by the build itself)
+    write_origins(fresh.origins, tmp_path / ORIGINS)
+    assert (out / ORIGINS).read_bytes() == (tmp_path / ORIGINS).read_bytes()
+    write_index(fresh.cited, labels_of_lines(fresh.lines), tmp_path / INDEX,
+                lambda report, line: clean_text(fresh.corpus.documents[report].line(line)))
+    assert rows(out / INDEX) == rows(tmp_path / INDEX)
+    if step == 0:  # the facts' lines all recalled: the origins and index files carried over
+        assert result.unchanged[0] == {"origins", "cited"}
+        assert (out / TRIG).read_bytes() == rdfio.write(fresh.quads, None, "trig")
+    if step == 2:  # an alias gone: its fact's evidence too
+        assert "cited" not in result.unchanged[0]
+
+
+def rows(index) -> list:
+    connection = sqlite3.connect(index)
+    try:
+        return [connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall() for table in ("passages", "facts")]
+    finally:
+        connection.close()
 
 
 def test_a_memo_that_is_not_the_builds_own_is_not_used(recalled, tmp_path):

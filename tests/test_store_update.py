@@ -245,6 +245,34 @@ def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the
     assert (tmp_path / "again.trig").read_bytes() == (out / TRIG).read_bytes() == rdfio.write(result.quads, None, "trig")
 
 
+@pytest.mark.parametrize("fails", [False, True])
+def test_a_trig_split_as_a_rebuild_splits_it_is_the_whole_serialisation(tmp_path, built, monkeypatch, fails):
+    """A rebuild that recalled most lines has the child convert the N-Quads as they are written,
+    up to a graph block near the end, and converts the rest itself (build.trig_split): the two
+    parts are the bytes of one serialisation. A child that fails leaves the whole to this process,
+    and the last part is not appended twice."""
+    from sensekg.graph.build import trig_split
+
+    result, out = built
+    at, offset = trig_split(result.lines)
+    assert 0.75 * len(result.lines) < at < len(result.lines)
+    assert result.lines[at - 1].rsplit(" ", 1)[1] != result.lines[at].rsplit(" ", 1)[1]
+    data = (out / NQUADS).read_bytes()
+    assert data[offset - 3:offset] == b" .\n" and data[offset:].startswith(result.lines[at].encode())
+    if fails:
+        monkeypatch.setattr(rdfio, "_CONVERT", "raise SystemExit(1)")
+    source, target = tmp_path / "x.nq", tmp_path / "x.trig"
+    conversion = rdfio.Conversion(source, target, follow=True, upto=offset)
+    with source.open("wb") as stream:  # written a block at a time, as the child reads
+        for start in range(0, len(data), 1 << 20):
+            stream.write(data[start:start + (1 << 20)])
+            stream.flush()
+    conversion.end()
+    conversion.wait_for(rdfio.trig_body(data[offset:]))
+    assert conversion.done_here == fails
+    assert target.read_bytes() == (out / TRIG).read_bytes()
+
+
 @pytest.mark.parametrize("why", ["no interpreter", "no pyoxigraph there"])
 def test_a_conversion_whose_child_cannot_run_is_done_in_this_process(tmp_path, built, monkeypatch, why):
     if why == "no interpreter":
