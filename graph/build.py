@@ -64,7 +64,9 @@ Quad = ox.Quad
 class BuildResult:
     corpus: Corpus
     fact_list: list[Fact] | None  # None when recalled from the replaced build's memo: see ``facts``
-    lines: list[str]  # each quad's N-Quads line without " .", sorted: what the N-Quads, TriG and store are written from
+    # each quad's N-Quads line without " .", sorted: what the N-Quads, TriG and store are written from
+    # (None when the build made ``text``, its N-Quads, from the replaced build's: see ``lines``)
+    line_list: list[str] | None
     timings: dict[str, float] = field(default_factory=dict)
     skipped: list[Skipped] = field(default_factory=list)
     duplicates: list = field(default_factory=list)
@@ -77,10 +79,31 @@ class BuildResult:
     recalled: dict[str, int] = field(default_factory=dict)  # subjects whose grounding, lines were recalled
     # what is the same as in the build whose memo was recalled ("origins", "cited"), and that build's N-Quads' SHA-256
     unchanged: tuple[set[str], str] = field(default_factory=lambda: (set(), ""))
+    text: SortedText | None = field(default=None, repr=False)  # the N-Quads, made from the replaced build's
+    # the lines removed and added since the build whose N-Quads (their SHA-256) ``text`` was made from
+    line_changes: tuple[str, list[str], list[str]] | None = field(default=None, repr=False)
     _regrounded: Callable[[], list[Fact]] | None = field(default=None, repr=False, compare=False)
     _summarize: Callable[[], dict[str, Counter]] | None = field(default=None, repr=False, compare=False)
     _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
     _summary: dict[str, Counter] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def lines(self) -> list[str]:
+        """The sorted lines; a rebuild that made its N-Quads from the replaced build's decodes
+        them when first asked for (the build itself never asks)."""
+        if self.line_list is None:
+            self.line_list = self.text.lines() if self.text is not None else []
+        return self.line_list
+
+    @property
+    def sorted_lines(self) -> list[str] | SortedText:
+        """The lines, or the N-Quads they are, whichever the build made: for what searches or
+        compares sorted lines (:func:`starting`, :meth:`Previous.changes`)."""
+        return self.text if self.text is not None else self.lines
+
+    @property
+    def line_count(self) -> int:
+        return len(self.text) if self.text is not None else len(self.lines)
 
     @property
     def facts(self) -> list[Fact]:
@@ -108,7 +131,8 @@ class BuildResult:
         for: the build itself writes from the lines, and making 387,000 quad objects took longer
         than the rest of the assembly."""
         if self._quads is None:
-            self._quads = _parse_lines(self.lines)
+            self._quads = (list(ox.parse(self.text.data, format=ox.RdfFormat.N_QUADS)) if self.text is not None
+                           else _parse_lines(self.lines))
         return self._quads
 
 
@@ -160,7 +184,8 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     return BuildResult(corpus, None if recall.recalled else final, done.lines, timings, extraction.skipped,
                        suspected_duplicates(registry), extraction.readings, done.origins, done.grounding, done.cited,
                        fact_count=done.facts, memo=done.memo, recalled=done.recalled, _regrounded=regrounded,
-                       _summarize=done.summarize, unchanged=(done.unchanged, memo.nquads if memo else ""))
+                       _summarize=done.summarize, unchanged=(done.unchanged, memo.nquads if memo else ""),
+                       text=done.text, line_changes=done.changes)
 
 
 def _grounded(facts: list[Fact], corpus: Corpus, names: Names) -> tuple[Grounding, list[Fact]]:
@@ -220,7 +245,7 @@ def build_info(result: BuildResult, inputs: str = "") -> dict:
         "inputs": inputs,
         "manifest": sha256_of(result.corpus.folder / MANIFEST),
         "reports": {d.id: d.spec.sha256 for d in result.corpus},
-        "quads": len(result.lines),
+        "quads": result.line_count,
         "facts": result.fact_count,
         "skipped rows": len([s for s in result.skipped if not s.reason.startswith("repaired")]),
     }
@@ -282,6 +307,7 @@ class SortedText:
 
     def __init__(self, data: bytes) -> None:
         self.data = data
+        self._count: int | None = None
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> SortedText:
@@ -312,6 +338,46 @@ class SortedText:
         if start == len(self.data) or not self.data.startswith(key, start):
             return None
         return self.data[start:self.data.index(b"\n", start) - 2].decode("utf-8")
+
+    def __len__(self) -> int:
+        """How many lines (counted once)."""
+        if self._count is None:
+            self._count = self.data.count(b"\n")
+        return self._count
+
+    def spliced(self, prefixes: Iterable[str], added: list[str]) -> tuple[SortedText, list[str]]:
+        """This text without the lines starting with one of ``prefixes`` (as :meth:`without`) and
+        with ``added`` (sorted, none of them left in it) merged in, as bytes made in one pass; and
+        the lines taken out."""
+        data, at = self.data, 0
+        ranges = []  # the runs of lines taken out, in order
+        for key in sorted({prefix.encode("utf-8") for prefix in prefixes}):
+            start = self._first_from(key, at)
+            end = self._first_from(key[:-1] + bytes((key[-1] + 1,)), start)
+            if end > start:
+                ranges.append((start, end))
+                at = end
+        pieces, gone, at, taken, low = [], [], 0, 0, 0
+
+        def take_out(before: int) -> None:  # the runs starting at or before ``before``
+            nonlocal at, taken
+            while taken < len(ranges) and ranges[taken][0] <= before:
+                start, end = ranges[taken]
+                pieces.append(data[at:start])
+                gone.append(data[start:end])
+                at, taken = end, taken + 1
+
+        for line in added:
+            encoded = f"{line} .\n".encode()
+            low = self._first_from(encoded[:-3], low)  # its place here: in a run taken out, after it
+            take_out(low)
+            if low > at:
+                pieces.append(data[at:low])
+                at = low
+            pieces.append(encoded)
+        take_out(len(data))
+        pieces.append(data[at:])
+        return SortedText(b"".join(pieces)), nquads_lines(b"".join(gone))
 
     def without(self, prefixes: Iterable[str]) -> list[str]:
         """The lines, decoded, but those starting with one of ``prefixes`` (each a term and a
@@ -386,16 +452,22 @@ class Previous:
             self._quads = list(ox.parse(self.text.data, format=ox.RdfFormat.N_QUADS)) if self.text.data else []
         return self._quads
 
-    def changes(self, lines: list[str], blocks: Iterable[tuple[int, bytes]] | None = None,
+    def changes(self, lines: list[str] | SortedText, blocks: Iterable[tuple[int, bytes]] | None = None,
                 ) -> tuple[list[Quad], list[Quad]]:
-        """The quads removed and added since this build, given the new build's lines, sorted
-        (computed once per list: the store update, the account of changed facts and the record
-        for ``validate`` all ask), and optionally their N-Quads ``blocks`` (the build gives those
-        it writes); only the lines that differ are parsed."""
+        """The quads removed and added since this build, given the new build's lines, sorted, or
+        its N-Quads (computed once per list, or given by :meth:`record`: the store update, the
+        account of changed facts and the record for ``validate`` all ask), and optionally their
+        N-Quads ``blocks`` (the build gives those it writes); only the lines that differ are parsed."""
         if self._changes is None or self._changes[0] is not lines:
-            gone, came = self.text.difference(lines, blocks)
-            self._changes = (lines, _parse_lines(gone), _parse_lines(lines[index] for index in came))
+            new = lines.lines() if isinstance(lines, SortedText) else lines
+            gone, came = self.text.difference(new, blocks)
+            self.record(lines, gone, [new[index] for index in came])
         return self._changes[1], self._changes[2]
+
+    def record(self, new: list[str] | SortedText, gone: list[str], came: list[str]) -> None:
+        """The lines removed (``gone``) and added (``came``) since this build, known to the build
+        that made ``new`` from it."""
+        self._changes = (new, _parse_lines(gone), _parse_lines(came))
 
 
 def labels_of_lines(lines: Iterable[str]) -> dict[ox.NamedNode, str]:
@@ -464,7 +536,7 @@ def read_previous(out: Path, need_store: bool = True) -> Previous | None:
         return None  # a damaged build is replaced whole, not compared with
 
 
-def store_changes(out: Path, lines: list[str], previous: Previous | None,
+def store_changes(out: Path, lines: list[str] | SortedText, previous: Previous | None,
                   known: dict[tuple, str] | None = None) -> tuple[list[Quad], list[Quad], int] | None:
     """The named-graph quads removed and added since ``previous``, and the changes its store
     will then carry in all, when ``out``'s store can be updated into this build's: the build
@@ -485,7 +557,7 @@ def store_changes(out: Path, lines: list[str], previous: Previous | None,
     return removed, added, carried
 
 
-def update_store(target: Path, lines: list[str], out: Path, previous: Previous | None,
+def update_store(target: Path, lines: list[str] | SortedText, out: Path, previous: Previous | None,
                  known: dict[tuple, str] | None = None) -> int | None:
     """Write at ``target`` a checkpoint of ``out``'s store (hard links to its immutable files,
     milliseconds) changed into this build's, where :func:`store_changes` allows (``known``: the
@@ -517,6 +589,14 @@ def fill_store(target: Path, nquads: Path) -> None:
     rdfio.fill_from_nquads(persisted, nquads)
     persisted.flush()
     del persisted
+
+
+def write_text(text: SortedText, path: Path) -> str:
+    """The build's N-Quads made already (see ``BuildResult.text``), written; their SHA-256."""
+    with path.open("wb") as stream:
+        for start in range(0, len(text.data), 1 << 22):
+            stream.write(text.data[start:start + (1 << 22)])
+    return hashlib.sha256(text.data).hexdigest()
 
 
 def write_nquads(lines: list[str], path: Path, previous: Previous | None = None) -> str:
@@ -556,11 +636,17 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     def writer(folder: Path) -> None:
         # the TriG, from the N-Quads in a child process as they are written, while this one writes the
         # rest; and, when that is little (most recalled), the last part of the TriG here (see trig_split)
-        split = trig_split(result.lines) if result.recalled.get("lines") else None
+        split = trig_split(result.sorted_lines) if result.recalled.get("lines") else None
         trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=split[1] if split else -1)
         try:
             with _timed(result.timings, "write N-Quads", progress):
-                nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
+                if result.text is not None:  # made from the replaced build's, with what changed since
+                    nquads_sha = write_text(result.text, folder / NQUADS)
+                    since, gone, came = result.line_changes
+                    if previous is not None and previous.sha256 == since:
+                        previous.record(result.text, gone, came)
+                else:
+                    nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
             trig.end()
             _write_rest(result, folder, out, trig, progress, previous, reuse_store, earlier,
                         build_info(result, inputs) | {NQUADS_SHA: nquads_sha}, split)
@@ -570,14 +656,24 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     write_build(out, writer, keep=[result.corpus.folder, *keep])
 
 
-TRIG_HERE = 0.2  # the share of the quads whose TriG a rebuild that recalled most of its lines converts itself
+TRIG_HERE = 0.3  # the share of the quads whose TriG a rebuild that recalled most of its lines converts itself
 
 
-def trig_split(lines: list[str], share: float = TRIG_HERE) -> tuple[int, int] | None:
+def trig_split(lines: list[str] | SortedText, share: float = TRIG_HERE) -> tuple[int, int] | None:
     """Where the N-Quads split for the TriG's last ``share`` to be converted by the build while the
-    child converts the rest: the index of the first line of a graph block near there (the line
-    before it in another graph, so that the two parts' TriG is the whole's), and its offset in
-    the N-Quads. None when there is no such line."""
+    child converts the rest: the first line of a graph block near there (the line before it in
+    another graph, so that the two parts' TriG is the whole's), as its index among the lines
+    (-1 when given the N-Quads) and its offset in the N-Quads. None when there is no such line."""
+    if isinstance(lines, SortedText):
+        data = lines.data
+        at = data.find(b"\n", int(len(data) * (1 - share))) + 1
+        previous = data.rfind(b"\n", 0, at - 1) + 1
+        while 0 < at < len(data):
+            end = data.index(b"\n", at)
+            if data[data.rindex(b" <", previous, at - 3):at] != data[data.rindex(b" <", at, end - 2):end + 1]:
+                return -1, at
+            previous, at = at, end + 1
+        return None
     at = int(len(lines) * (1 - share))
 
     def graph(line: str) -> str:
@@ -598,7 +694,8 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
     progress("write store…")
     start = time.perf_counter()
     known: dict[tuple, str] = {}  # the replaced store's file digests, for those the updated one links to
-    carried = update_store(folder / STORE, result.lines, out.absolute(), previous, known) if reuse_store else None
+    carried = (update_store(folder / STORE, result.sorted_lines, out.absolute(), previous, known) if reuse_store
+               else None)
     if carried is not None:
         result.timings["update store"] = time.perf_counter() - start
 
@@ -620,7 +717,7 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
             # the replaced build's index, where what it is made of is the same: its entries, the reports
             # (the memo's), and the labels (no label quad changed)
             if not ("cited" in same
-                    and not any(q.predicate == _LABEL for found in previous.changes(result.lines) for q in found)
+                    and not any(q.predicate == _LABEL for found in previous.changes(result.sorted_lines) for q in found)
                     and carry_over(out / INDEX, replaced.get(INDEX_SHA), folder)):
                 write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
                             lambda report, line: clean_text(result.corpus.documents[report].line(line)))
@@ -674,10 +771,10 @@ def changed_subjects(result: BuildResult, previous: Previous | None, earlier: ob
     :data:`CHAIN` builds and :data:`REUSE_SHARE` of the quads. None when the replaced build had no
     N-Quads, a blank node changed, or more than that share of the quads did (validating by the
     subjects' digests is then as quick)."""
-    if previous is None or previous.recorded_as != NQUADS_SHA or not result.lines:
+    if previous is None or previous.recorded_as != NQUADS_SHA or not result.line_count:
         return None
-    removed, added = previous.changes(result.lines)
-    limit = REUSE_SHARE * len(result.lines)
+    removed, added = previous.changes(result.sorted_lines)
+    limit = REUSE_SHARE * result.line_count
     if len(removed) + len(added) > limit:
         return None
     changed = [*removed, *added]
@@ -689,7 +786,7 @@ def changed_subjects(result: BuildResult, previous: Previous | None, earlier: ob
 
     # sorted lines: a subject's are adjacent, and its first starts with it
     before = {s for s in subjects if starting(previous.text, s + " ") is not None}
-    after = {s for s in subjects if starting(result.lines, s + " ") is not None}
+    after = {s for s in subjects if starting(result.sorted_lines, s + " ") is not None}
     steps = [{"since": previous.sha256, "count change": len(after - before) - len(before - after)}]
     try:  # the replaced build's record, when it reads as one and the chain stays short
         if isinstance(earlier, dict) and len(earlier["steps"]) < CHAIN \

@@ -217,7 +217,7 @@ def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, forc
         return
     result = outcome.result
     leave_to_exit(outcome)
-    click.echo(f"Built {out / TRIG}: {len(result.lines)} quads from {len(result.corpus.documents)} reports.")
+    click.echo(f"Built {out / TRIG}: {result.line_count} quads from {len(result.corpus.documents)} reports.")
     if outcome.changes is not None:
         click.echo("\n".join(outcome.changes) if outcome.changes else "The facts are the same as in the last build.")
     _print_summary(result.summary())

@@ -161,7 +161,7 @@ class Assembled:
     """What :meth:`Recall.assemble` gives: the sorted lines, origins and index entries, the
     grounding's tallies, and the memo for the next build."""
 
-    lines: list[str]
+    lines: list[str] | None  # None when made as ``text`` from the replaced build's N-Quads
     origins: dict[str, set[str]]
     cited: set
     grounding: Grounding
@@ -170,6 +170,8 @@ class Assembled:
     recalled: dict[str, int] = field(default_factory=dict)
     summarize: Callable[[], dict] | None = None  # the summary, from the lines made and the parts recalled
     unchanged: set[str] = field(default_factory=set)  # "origins", "cited": the same as the replaced build's
+    text: object = None  # build.SortedText: the N-Quads, from the replaced build's
+    changes: tuple[str, list[str], list[str]] | None = None  # its SHA-256, and the lines removed and added since
 
 
 class Recall:
@@ -229,17 +231,19 @@ class Recall:
         cited: set = set()
         made = check_and_assemble(self.corpus, [f for f in facts if self.subject(f) not in reused], self.data,
                                   origins, cited, base=set(self.base))
-        if reused:
+        text = changes = None
+        lines: list[str] | None = made
+        if reused:  # the replaced build's N-Quads, but the lines of the subjects not reused, and those made here
+            from .build import sorted_difference
+
             stale = set(memo.base)
             for subject, entry in entries.items():
                 if subject not in reused:
                     stale.add(subject)
                     stale.update(entry[NODES])
-            lines = self.previous.without(f"{head} " for head in stale)
-            lines += made
-            lines.sort()  # two sorted runs, merged
-        else:
-            lines = made
+            text, gone = self.previous.spliced((f"{head} " for head in stale), made)
+            removed, came = sorted_difference(gone, made)
+            changes, lines = (memo.nquads, removed, [made[i] for i in came]), None
         subjects: dict[str, tuple] = {}
         nodes_of = _nodes(made)
         if remember:
@@ -312,7 +316,7 @@ class Recall:
 
         return Assembled(lines, origins, cited, report, count, new_memo,
                          {"grounding": len(self.recalled), "lines": len(reused), "subjects": len(self.read)},
-                         summarize, unchanged)
+                         summarize, unchanged, text, changes)
 
 
 def _by_subject(items: Iterable, subject: Callable[[object], str]) -> dict[str, list]:

@@ -301,8 +301,8 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
         from sensekg.graph.build import LineLabels
         from sensekg.graph.diff import fact_changes
 
-        changes = fact_changes([], [], changed=previous.changes(result.lines),
-                               labels=lambda: LineLabels(result.lines, previous.text))
+        changes = fact_changes([], [], changed=previous.changes(result.sorted_lines),
+                               labels=lambda: LineLabels(result.sorted_lines, previous.text))
     return BuildOutcome(out, False, result, changes)
 
 
