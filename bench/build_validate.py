@@ -13,8 +13,9 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
    it), against the same with ``validate --full``: what incremental validation saves.
    The same pair again with a record whose change reaches the report graphs: one of SenseCore's
    aliases removed, then restored (facts, their evidence, and the names mentions match).
-3. The same loop against the same with ``build --force --fresh``: what updating the replaced
-   build's store, instead of writing it whole, saves.
+3. The same loop against the same with ``build --force --fresh``: what recalling the replaced
+   build's work (graph/memo.py) and updating its store, instead of working everything out and
+   writing the store whole, saves.
 4. ``build --force --fresh`` then ``validate --full``, the cold run of issue 18's first target,
    against pyoxigraph's own load of the build's TriG into a fresh RocksDB store with its union
    as the default graph: the floor a build writing that store cannot go below. Then the target's
@@ -24,7 +25,8 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
 5. With ``--against EXE``: the curator's loop with this checkout's sensekg against the same
    loop with another installation's (an earlier commit, installed in its own virtual
    environment), on the same reports, each with a copy of the data it packages (an earlier
-   commit may not read this one's records) and its own build folder.
+   commit may not read this one's records) and its own build folder; then the same with the
+   alias edit (a change to the names, after which every subject is grounded again).
 
 The builds print their summaries (to nowhere), as the curator's ``sensekg build`` does.
 
@@ -180,6 +182,8 @@ def main() -> None:
         if args.against:
             show(f"one record changed: build + validate, against the same with {args.against}",
                  rebuilt(), rebuilt(exe=args.against))
+            show(f"one alias removed and restored: build + validate, against the same with {args.against}",
+                 rebuilt(edit="alias"), rebuilt(exe=args.against, edit="alias"))
 
 
 if __name__ == "__main__":

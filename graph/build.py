@@ -346,9 +346,9 @@ class SortedText:
         return self._count
 
     def spliced(self, prefixes: Iterable[str], added: list[str]) -> tuple[SortedText, list[str]]:
-        """This text without the lines starting with one of ``prefixes`` (as :meth:`without`) and
-        with ``added`` (sorted, none of them left in it) merged in, as bytes made in one pass; and
-        the lines taken out."""
+        """This text without the lines starting with one of ``prefixes`` (each a term and a space,
+        so that the lines of a prefix are one run, found by two binary searches) and with ``added``
+        (sorted, none of them left in it) merged in, as bytes made in one pass; and the lines taken out."""
         data, at = self.data, 0
         ranges = []  # the runs of lines taken out, in order
         for key in sorted({prefix.encode("utf-8") for prefix in prefixes}):
@@ -378,18 +378,6 @@ class SortedText:
         take_out(len(data))
         pieces.append(data[at:])
         return SortedText(b"".join(pieces)), nquads_lines(b"".join(gone))
-
-    def without(self, prefixes: Iterable[str]) -> list[str]:
-        """The lines, decoded, but those starting with one of ``prefixes`` (each a term and a
-        space, so that the lines of a prefix are one run): two binary searches per prefix."""
-        data, at, kept = self.data, 0, []
-        for key in sorted({prefix.encode("utf-8") for prefix in prefixes}):
-            start = self._first_from(key, at)
-            end = self._first_from(key[:-1] + bytes((key[-1] + 1,)), start)
-            kept.append(data[at:start])
-            at = max(at, end)
-        kept.append(data[at:])
-        return nquads_lines(b"".join(kept))
 
     def difference(self, new: list[str], blocks: Iterable[tuple[int, bytes]] | None = None,
                    ) -> tuple[list[str], list[int]]:

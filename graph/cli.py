@@ -190,8 +190,8 @@ def _progress(message: str) -> None:
               help="Data folder: entities/*.toml, measures.toml and reports/<report-id>/. Default: the packaged data.")
 @click.option("-q", "--quiet", is_flag=True, help="Print no progress.")
 @click.option("--force", is_flag=True, help="Rebuild even when the reports and data have not changed.")
-@click.option("--fresh", is_flag=True, help="Write the store whole, instead of updating the replaced build's "
-              "store when few quads changed (the result is the same store).")
+@click.option("--fresh", is_flag=True, help="Work everything out again: recall nothing of the replaced build "
+              "(its memo) and write the store whole instead of updating it (the result is the same).")
 def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
     """Read the reports, check every citation, and write OUT/sensekg.trig.
 

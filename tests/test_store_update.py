@@ -199,6 +199,25 @@ def test_the_replaced_builds_bytes_compared_block_by_block_find_what_comparing_s
     assert gone == sorted(old - new) and [after[i] for i in came] == sorted(new - old)
 
 
+HEAD = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n "), min_size=1, max_size=3)
+
+
+@given(st.sets(st.tuples(HEAD, LINE), max_size=200), st.sets(HEAD, max_size=20),
+       st.sets(st.tuples(HEAD, LINE), max_size=50))
+def test_the_replaced_builds_bytes_spliced_are_the_lines_a_set_gives(old, heads, new):
+    """A rebuild that recalled most subjects (graph/memo.py) makes its N-Quads from the replaced
+    build's: the runs of the stale subjects' lines (a term and a space) cut out, the lines made
+    merged in."""
+    from sensekg.graph.build import SortedText
+
+    lines = sorted({f"{head} {rest}" for head, rest in old})
+    kept = [line for line in lines if line.split(" ", 1)[0] not in heads]
+    added = sorted({f"{head} {rest}" for head, rest in new} - set(kept))
+    text, gone = SortedText.of_lines(lines).spliced([f"{head} " for head in heads], added)
+    assert text.lines() == sorted({*kept, *added}) and len(text) == len(kept) + len(added)
+    assert gone == [line for line in lines if line.split(" ", 1)[0] in heads]
+
+
 @given(st.sets(LINE, max_size=100), LINE)
 def test_a_line_found_in_the_bytes_is_the_one_found_in_the_lines(lines, prefix):
     from sensekg.graph.build import SortedText, starting

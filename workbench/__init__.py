@@ -264,8 +264,9 @@ def build(reports: str | Path | None = None, out: str | Path = DEFAULT_BUILD, da
     """Read the reports, check every citation, and write the build folder ``out`` (replaced
     whole, only when everything succeeded). Nothing is done when ``out`` is up to date with the
     reports and data, unless ``force``. ``compare`` also lists the facts that changed since the
-    build being replaced. The store of the build being replaced is updated into the new one
-    when few quads changed (seconds faster, the same store); ``fresh`` writes it whole."""
+    build being replaced. The work of the build being replaced is recalled where its inputs are
+    the same (``sensekg.graph.memo``), and its store updated into the new one when few quads
+    changed (seconds faster, the same result); ``fresh`` recalls nothing and writes the store whole."""
     from sensekg.graph.heap import paused_gc
 
     with paused_gc():
