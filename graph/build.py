@@ -55,7 +55,7 @@ from .buildio import (
     write_build,
 )
 from .evidence_index import write_index
-from .memo import Memo, Recall
+from .memo import Memo, Recall, code_digest
 
 Quad = ox.Quad
 
@@ -204,8 +204,7 @@ NOT_INPUTS = ("dismissed.toml", "lint.toml")
 def inputs_digest(data: Path | None = None) -> str:
     """A digest of everything besides the reports that shapes the graph: the data files,
     the ontology and the code version, so that `build` knows when it is up to date."""
-    import hashlib
-    from importlib import metadata, resources
+    from importlib import metadata
 
     from sensekg.loaders.datafiles import data_dir
 
@@ -216,11 +215,7 @@ def inputs_digest(data: Path | None = None) -> str:
             continue
         content = path.read_bytes() if path.is_file() else b"\0not a file\0"  # the loaders refuse it
         digest.update(str(path.relative_to(root)).encode() + content)
-    for name in ("sensekg.ttl", "shapes.ttl"):
-        digest.update(resources.files("sensekg.ontology").joinpath(name).read_bytes())
-    package = Path(__file__).resolve().parent.parent  # the code that makes the graph, not tests or benchmarks
-    for module in sorted(p for folder in ("graph", "loaders") for p in (package / folder).rglob("*.py")):
-        digest.update(module.read_bytes())
+    digest.update(code_digest().encode())  # the ontology and the code that makes the graph
     return digest.hexdigest()
 
 
