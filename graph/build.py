@@ -453,14 +453,24 @@ class Previous:
         self._changes = (new, _parse_lines(gone), _parse_lines(came))
 
 
-def labels_of_lines(lines: Iterable[str]) -> dict[ox.NamedNode, str]:
-    """rdfs:label of each subject that has one (its first, in sorted lines), from N-Quads lines:
-    only the lines that hold the label IRI are parsed, and of those only the labels kept (an
-    evidence node's ``rdf:predicate rdfs:label`` holds it too)."""
+def labels_of_lines(lines: Iterable[str] | SortedText) -> dict[ox.NamedNode, str]:
+    """rdfs:label of each subject that has one (its first, in sorted lines), from N-Quads lines
+    or their bytes: only the lines that hold the label IRI are parsed (in the bytes, found by a
+    search, no other line decoded), and of those only the labels kept (an evidence node's
+    ``rdf:predicate rdfs:label`` holds it too)."""
     marker = f" <{RDFS.label}> "
+    if isinstance(lines, SortedText):
+        data, found, at, key = lines.data, [], 0, marker.encode()
+        while (at := data.find(key, at)) >= 0:
+            start, end = data.rfind(b"\n", 0, at) + 1, data.index(b"\n", at) + 1
+            found.append(data[start:end])
+            at = end
+        quads = ox.parse(b"".join(found), format=ox.RdfFormat.N_QUADS)
+    else:
+        quads = _parse_lines(line for line in lines if marker in line)
     label = ox.NamedNode(str(RDFS.label))
     labels: dict[ox.NamedNode, str] = {}
-    for quad in _parse_lines(line for line in lines if marker in line):
+    for quad in quads:
         if quad.predicate == label:
             labels.setdefault(quad.subject, quad.object.value)
     return labels
@@ -576,9 +586,7 @@ def fill_store(target: Path, nquads: Path) -> None:
 
 def write_text(text: SortedText, path: Path) -> str:
     """The build's N-Quads made already (see ``BuildResult.text``), written; their SHA-256."""
-    with path.open("wb") as stream:
-        for start in range(0, len(text.data), 1 << 22):
-            stream.write(text.data[start:start + (1 << 22)])
+    path.write_bytes(text.data)
     return hashlib.sha256(text.data).hexdigest()
 
 
@@ -619,7 +627,9 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     def writer(folder: Path) -> None:
         # the TriG, from the N-Quads in a child process as they are written, while this one writes the
         # rest; and, when that is little (most recalled), the last part of the TriG here (see trig_split)
-        split = trig_split(result.sorted_lines) if result.recalled.get("lines") else None
+        # (not when the search index is to be written again: this process then has enough to do)
+        split = trig_split(result.sorted_lines) if result.recalled.get("lines") and "cited" in result.unchanged[0] \
+            else None
         trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=split[1] if split else -1)
         try:
             with _timed(result.timings, "write N-Quads", progress):
@@ -702,7 +712,7 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
             if not ("cited" in same
                     and not any(q.predicate == _LABEL for found in previous.changes(result.sorted_lines) for q in found)
                     and carry_over(out / INDEX, replaced.get(INDEX_SHA), folder)):
-                write_index(result.cited, labels_of_lines(result.lines), folder / INDEX,
+                write_index(result.cited, labels_of_lines(result.sorted_lines), folder / INDEX,
                             lambda report, line: clean_text(result.corpus.documents[report].line(line)))
         changed = changed_subjects(result, previous, earlier)
         result.summary()  # for the summary printed after (the child is still writing the TriG), and the memo

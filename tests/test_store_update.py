@@ -335,10 +335,11 @@ def test_labels_looked_up_in_the_lines_are_those_of_the_whole_table(built):
     """The account of changed facts after a rebuild looks each label up in the sorted lines
     (new build first, then the replaced one) instead of building both builds' tables: the same
     label for every subject of the build, None where there is none, and the new build's first."""
-    from sensekg.graph.build import LineLabels, labels_of_lines
+    from sensekg.graph.build import LineLabels, SortedText, labels_of_lines
 
     lines = built[0].lines
     table = labels_of_lines(lines)
+    assert labels_of_lines(SortedText.of_lines(lines)) == table  # found in the bytes, as a rebuild has them
     looked_up = LineLabels(lines)
     subjects = {ox.NamedNode(line[1:line.index(">")]) for line in lines}
     assert len(table) > 4000 and all(looked_up.get(s) == table.get(s) for s in subjects)
