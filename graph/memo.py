@@ -4,24 +4,25 @@ Grounding, the dates' merging and conflicts, the evidence check and the assembly
 one fact subject's facts at a time (an evidence node's IRI hashes its subject), given the
 reports, the code and, for grounding, the names (:class:`~sensekg.loaders.grounding.Names`). So
 a build keeps, in ``memo.pickle`` beside its N-Quads, for each subject a digest of its facts as
-read and as grounded, the evidence nodes of its lines, their origins and search-index entries,
-and its grounding tallies. The next build, from the same reports and code:
+read and as grounded, the evidence nodes of its lines with their origins and search-index
+entries, its share of the printed summary, and its grounding tallies. The next build, from the
+same reports and code:
 
 - recalls the grounding of each subject whose facts as read are the same, when the names are
-  the same too (a change to a measure's definition, or to a statement's wording of a fact
-  another record also states, leaves them so; a new alias or entity does not);
+  the same too (a changed statement, citation or measure definition leaves them so; a new
+  alias or entity does not);
 - recalls the lines of each subject whose facts as grounded are the same, names changed or
-  not: they are taken from the replaced build's N-Quads, the lines of every other subject, and
-  the lines not made from facts (the ontology, the measure scheme, the reports' descriptions),
-  are made again.
+  not: its N-Quads are the replaced build's, less the lines of every other subject and the
+  lines not made from facts (the ontology, the measure scheme, the reports' descriptions),
+  which are made again and merged in (``SortedText.spliced``).
 
-The result is the same lines, origins, index entries and tallies as working it all out again
-(``tests/test_memo.py`` rebuilds after edits of every kind of record and compares the bytes
-with a fresh build's). Anything that does not fit (no memo, another format, a memo that is not
-the replaced N-Quads' own, other reports or code) makes the build work everything out; a memo
-is never an error. ``--fresh`` does not recall either. A memo is read with an unpickler that
-makes nothing but strings, numbers, containers and pyoxigraph terms, so a build folder from
-elsewhere cannot run code.
+The result is the same lines, origins, index entries, summary and tallies as working it all out
+again (``tests/test_memo.py`` rebuilds after five kinds of record edit and compares each with a
+fresh build). Anything that does not fit (no memo, another format, a memo that is not the
+replaced N-Quads' own, other reports or code) makes the build work everything out; a memo is
+never an error. ``--fresh`` does not recall either. A memo is read with an unpickler that makes
+nothing but strings, numbers, containers and pyoxigraph terms, so a build folder from elsewhere
+cannot run code.
 """
 
 from __future__ import annotations
