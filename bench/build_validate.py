@@ -26,7 +26,8 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
    loop with another installation's (an earlier commit, installed in its own virtual
    environment), on the same reports, each with a copy of the data it packages (an earlier
    commit may not read this one's records) and its own build folder; then the same with the
-   alias edit (a change to the names, after which every subject is grounded again).
+   alias edit (a change to the names, after which the subjects whose facts name that entity are
+   grounded again).
 
 The builds print their summaries (to nowhere), as the curator's ``sensekg build`` does.
 

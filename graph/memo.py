@@ -8,9 +8,10 @@ read and as grounded, the evidence nodes of its lines with their origins and sea
 entries, its share of the printed summary, and its grounding tallies. The next build, from the
 same reports and code:
 
-- recalls the grounding of each subject whose facts as read are the same, when the names are
-  the same too (a changed statement, citation or measure definition leaves them so; a new
-  alias or entity does not);
+- recalls the grounding of each subject whose facts as read are the same, and what the names
+  say of their nodes (the subject, the objects) too: grounding reads nothing else of the names
+  but what they say of each report's issuer and year (``NODE_NAMES``, ``REPORT_NAMES``). A new
+  alias re-grounds the subjects whose facts name that entity, not the rest;
 - recalls the lines of each subject whose facts as grounded are the same, names changed or
   not: its N-Quads are the replaced build's, less the lines of every other subject and the
   lines not made from facts (the ontology, the measure scheme, the reports' descriptions),
@@ -44,7 +45,7 @@ from sensekg.loaders.reports import Corpus
 from .assemble import Terms, base_lines, check_and_assemble, term
 from .buildio import MEMO
 
-FORMAT = 1
+FORMAT = 2  # 2: a subject's digest as read holds what the names say of its nodes
 
 # an entry, per subject (its N-Triples term), as a tuple: compact, and quick to pickle
 RAW, GROUNDED, NODES, ORIGINS, CITED, COUNTS, UNSTATED, VARIANTS, FACTS = range(9)
@@ -120,9 +121,10 @@ def _citation(citation: Citation) -> str:
     return text if citation.context is None else f"{text}\x1e{_citation(citation.context)}"
 
 
-def _digest(facts: Iterable[Fact], texts: _Texts) -> bytes:
-    """A digest of facts, in order, with everything they hold."""
-    return hashlib.blake2b("\x00".join("\x1d".join((
+def _digest(facts: Iterable[Fact], texts: _Texts, names: str = "") -> bytes:
+    """A digest of facts, in order, with everything they hold (and ``names``, what the names say
+    of their nodes)."""
+    return hashlib.blake2b(f"{len(names)}:{names}\x00".encode() + "\x00".join("\x1d".join((
         texts[fact.subject], texts[fact.predicate], texts[fact.object],
         "\x1c".join(map(_citation, fact.citations)), fact.origin,
         "\x1b".join("\x1a".join(origins) for origins in fact.origins), "r" if fact.record else "",
@@ -142,19 +144,30 @@ def code_digest() -> str:
     return digest.hexdigest()
 
 
-def _names_digest(names: Names) -> str:
-    """A digest of everything grounding knows of the names, in a fixed order."""
-    def plain(value: object) -> object:
-        if isinstance(value, dict):
-            return sorted((str(k), plain(v)) for k, v in value.items())
-        if isinstance(value, (set, frozenset)):
-            return sorted(map(str, value))
-        if isinstance(value, tuple):
-            return [plain(v) for v in value]
-        return value
+# What grounding reads of the names (loaders/grounding.py): of a node, the subject or object of a
+# fact, these fields at its key; of a report, these. A subject's grounding reads only its facts'
+# nodes, so its digest holds what these say of them (a test keeps the lists whole).
+NODE_NAMES = ("of", "described", "awards", "own", "unsigned", "labels", "printed_as")
+REPORT_NAMES = ("issuers", "years")
 
-    fields = {name: plain(value) for name, value in sorted(vars(names).items())}
-    return hashlib.sha256(json.dumps(fields, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+def _report_names(names: Names) -> str:
+    """What the names say of the reports, in a fixed order."""
+    return json.dumps([sorted(getattr(names, field).items()) for field in REPORT_NAMES], ensure_ascii=False)
+
+
+class _NodeNames(dict):
+    """What the names say of a node (by its key), as text, each node's made once."""
+
+    def __init__(self, names: Names) -> None:
+        super().__init__()
+        self.names = names
+
+    def __missing__(self, key: str) -> str:
+        names = self.names
+        text = self[key] = repr((names.of.get(key), key in names.described, key in names.awards, key in names.own,
+                                 key in names.unsigned, names.labels.get(key), names.printed_as.get(key)))
+        return text
 
 
 @dataclass
@@ -190,7 +203,7 @@ class Recall:
         self.base_heads = frozenset(line[:line.index(" ")] for line in self.base)
         reports = json.dumps(sorted((d.id, d.spec.sha256) for d in corpus))
         self.assembly_key = hashlib.sha256(f"{FORMAT}\n{code or code_digest()}\n{reports}".encode()).hexdigest()
-        self.grounding_key = hashlib.sha256(f"{self.assembly_key}\n{_names_digest(names)}".encode()).hexdigest()
+        self.grounding_key = hashlib.sha256(f"{self.assembly_key}\n{_report_names(names)}".encode()).hexdigest()
         usable = memo is not None and previous is not None and memo.assembly == self.assembly_key
         self.memo = memo if usable else None
         self.previous = previous
@@ -207,7 +220,12 @@ class Recall:
         for place, fact in enumerate(facts):
             self.read.setdefault(self.subject(fact), []).append(fact)
             self.order[id(fact)] = place
-        self.raw = {subject: _digest(found, self.texts) for subject, found in self.read.items()}
+        said = _NodeNames(self.names)  # what the names say of each subject's nodes is part of its digest
+
+        def nodes(found: list[Fact]) -> str:
+            keys = {key for fact in found for key in (Names.key(fact.subject), Names.key(fact.object))}
+            return "\x1e".join(f"{key}\x1f{said[key]}" for key in sorted(keys - {None}))
+        self.raw = {subject: _digest(found, self.texts, nodes(found)) for subject, found in self.read.items()}
         memo = self.memo
         if memo is not None and memo.grounding == self.grounding_key:
             entries, held = memo.subjects, self.base_heads | memo.base
