@@ -77,11 +77,10 @@ class BuildResult:
     fact_count: int = -1  # len(facts), known without them
     memo: Memo | None = None  # what the next build can recall of this one (see ``memo``)
     recalled: dict[str, int] = field(default_factory=dict)  # subjects whose grounding, lines were recalled
-    # what is the same as in the build whose memo was recalled ("origins", "cited"), and that build's N-Quads' SHA-256
-    unchanged: tuple[set[str], str] = field(default_factory=lambda: (set(), ""))
-    text: SortedText | None = field(default=None, repr=False)  # the N-Quads, made from the replaced build's
-    # the lines removed and added since the build whose N-Quads (their SHA-256) ``text`` was made from
-    line_changes: tuple[str, list[str], list[str]] | None = field(default=None, repr=False)
+    recalled_from: str = ""  # the SHA-256 of the N-Quads of the build whose memo was recalled, if one was
+    unchanged: set[str] = field(default_factory=set)  # "origins", "cited": the same as in that build
+    text: SortedText | None = field(default=None, repr=False)  # the N-Quads, made from that build's
+    line_changes: tuple[list[str], list[str]] | None = field(default=None, repr=False)  # lines removed, added since
     _regrounded: Callable[[], list[Fact]] | None = field(default=None, repr=False, compare=False)
     _summarize: Callable[[], dict[str, Counter]] | None = field(default=None, repr=False, compare=False)
     _quads: list[Quad] | None = field(default=None, repr=False, compare=False)
@@ -184,8 +183,8 @@ def build_dataset(reports: str | Path | None = None, data: Path | None = None,
     return BuildResult(corpus, None if recall.recalled else final, done.lines, timings, extraction.skipped,
                        suspected_duplicates(registry), extraction.readings, done.origins, done.grounding, done.cited,
                        fact_count=done.facts, memo=done.memo, recalled=done.recalled, _regrounded=regrounded,
-                       _summarize=done.summarize, unchanged=(done.unchanged, memo.nquads if memo else ""),
-                       text=done.text, line_changes=done.changes)
+                       _summarize=done.summarize, recalled_from=recall.memo.nquads if recall.memo else "",
+                       unchanged=done.unchanged, text=done.text, line_changes=done.changes)
 
 
 def _grounded(facts: list[Fact], corpus: Corpus, names: Names) -> tuple[Grounding, list[Fact]]:
@@ -453,6 +452,9 @@ class Previous:
         self._changes = (new, _parse_lines(gone), _parse_lines(came))
 
 
+_LABEL = ox.NamedNode(str(RDFS.label))
+
+
 def labels_of_lines(lines: Iterable[str] | SortedText) -> dict[ox.NamedNode, str]:
     """rdfs:label of each subject that has one (its first, in sorted lines), from N-Quads lines
     or their bytes: only the lines that hold the label IRI are parsed (in the bytes, found by a
@@ -468,10 +470,9 @@ def labels_of_lines(lines: Iterable[str] | SortedText) -> dict[ox.NamedNode, str
         quads = ox.parse(b"".join(found), format=ox.RdfFormat.N_QUADS)
     else:
         quads = _parse_lines(line for line in lines if marker in line)
-    label = ox.NamedNode(str(RDFS.label))
     labels: dict[ox.NamedNode, str] = {}
     for quad in quads:
-        if quad.predicate == label:
+        if quad.predicate == _LABEL:
             labels.setdefault(quad.subject, quad.object.value)
     return labels
 
@@ -622,26 +623,24 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     the build in ``out`` as read before the work, lets its store be updated instead of written
     whole when few quads changed (the result is the same store) unless not ``reuse_store``, and
     lets the build record what changed since it, for ``validate``."""
-    earlier = read_info(out).get(CHANGED) if previous is not None else None
+    replaced = read_info(out) if previous is not None else {}
 
     def writer(folder: Path) -> None:
         # the TriG, from the N-Quads in a child process as they are written, while this one writes the
-        # rest; and, when that is little (most recalled), the last part of the TriG here (see trig_split)
-        # (not when the search index is to be written again: this process then has enough to do)
-        split = trig_split(result.sorted_lines) if result.recalled.get("lines") and "cited" in result.unchanged[0] \
-            else None
-        trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=split[1] if split else -1)
+        # rest; and, when that is little (the N-Quads made from the replaced build's, the search index
+        # carried over), the last part of the TriG here (see trig_split)
+        split = trig_split(result.text) if result.text is not None and "cited" in result.unchanged else None
+        trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=-1 if split is None else split)
         try:
             with _timed(result.timings, "write N-Quads", progress):
                 if result.text is not None:  # made from the replaced build's, with what changed since
                     nquads_sha = write_text(result.text, folder / NQUADS)
-                    since, gone, came = result.line_changes
-                    if previous is not None and previous.sha256 == since:
-                        previous.record(result.text, gone, came)
+                    if previous is not None and previous.sha256 == result.recalled_from:
+                        previous.record(result.text, *result.line_changes)
                 else:
                     nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
             trig.end()
-            _write_rest(result, folder, out, trig, progress, previous, reuse_store, earlier,
+            _write_rest(result, folder, out, trig, progress, previous, reuse_store, replaced,
                         build_info(result, inputs) | {NQUADS_SHA: nquads_sha}, split)
         finally:
             trig.cancel()
@@ -652,38 +651,28 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
 TRIG_HERE = 0.3  # the share of the quads whose TriG a rebuild that recalled most of its lines converts itself
 
 
-def trig_split(lines: list[str] | SortedText, share: float = TRIG_HERE) -> tuple[int, int] | None:
+def trig_split(text: SortedText, share: float = TRIG_HERE) -> int | None:
     """Where the N-Quads split for the TriG's last ``share`` to be converted by the build while the
-    child converts the rest: the first line of a graph block near there (the line before it in
-    another graph, so that the two parts' TriG is the whole's), as its index among the lines
-    (-1 when given the N-Quads) and its offset in the N-Quads. None when there is no such line."""
-    if isinstance(lines, SortedText):
-        data = lines.data
-        at = data.find(b"\n", int(len(data) * (1 - share))) + 1
-        previous = data.rfind(b"\n", 0, at - 1) + 1
-        while 0 < at < len(data):
-            end = data.index(b"\n", at)
-            if data[data.rindex(b" <", previous, at - 3):at] != data[data.rindex(b" <", at, end - 2):end + 1]:
-                return -1, at
-            previous, at = at, end + 1
-        return None
-    at = int(len(lines) * (1 - share))
-
-    def graph(line: str) -> str:
-        return line[line.rindex(" <"):] if line.endswith(">") else line
-    while 0 < at < len(lines) and graph(lines[at - 1]) == graph(lines[at]):
-        at += 1
-    if not 0 < at < len(lines):
-        return None
-    return at, sum(map(len, map(str.encode, lines[:at]))) + 3 * at
+    child converts the rest: the offset of the first line of a graph block near there (the line
+    before it in another graph, so that the two parts' TriG is the whole's). None when there is
+    no such line."""
+    data = text.data
+    at = data.find(b"\n", int(len(data) * (1 - share))) + 1
+    previous = data.rfind(b"\n", 0, at - 1) + 1
+    while 0 < at < len(data):
+        end = data.index(b"\n", at)
+        if data[data.rindex(b" <", previous, at - 3):at] != data[data.rindex(b" <", at, end - 2):end + 1]:
+            return at
+        previous, at = at, end + 1
+    return None
 
 
 def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conversion,
                 progress: Callable[[str], None], previous: Previous | None, reuse_store: bool,
-                earlier: object, info: dict, split: tuple[int, int] | None = None) -> None:
+                replaced: dict, info: dict, split: int | None = None) -> None:
     """:func:`write_outputs` after the N-Quads, while ``trig`` is written: the store, the
-    origins, the search index and the build's record (``info``, completed here), the TriG
-    waited for last."""
+    origins, the search index and the build's record (``info``, completed here; ``replaced`` is
+    the replaced build's), the TriG waited for last, its part after offset ``split`` converted here."""
     progress("write store…")
     start = time.perf_counter()
     known: dict[tuple, str] = {}  # the replaced store's file digests, for those the updated one links to
@@ -701,9 +690,8 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
     # loader reads the N-Quads without holding Python's lock, and takes the longest
     with ThreadPoolExecutor(1, thread_name_prefix="sensekg-store") as pool:
         writing = pool.submit(fill) if carried is None else None
-        replaced = read_info(out) if previous is not None else {}
-        same, since = result.unchanged
-        same = same if previous is not None and previous.sha256 == since else set()  # the build replaced here
+        # what is the same as in the replaced build, if it is the one whose memo was recalled
+        same = result.unchanged if previous is not None and previous.sha256 == result.recalled_from else set()
         if not ("origins" in same and carry_over(out / ORIGINS, replaced.get(ORIGINS_SHA), folder)):
             write_origins(result.origins, folder / ORIGINS)
         with _timed(result.timings, "write search index", progress):
@@ -714,14 +702,14 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
                     and carry_over(out / INDEX, replaced.get(INDEX_SHA), folder)):
                 write_index(result.cited, labels_of_lines(result.sorted_lines), folder / INDEX,
                             lambda report, line: clean_text(result.corpus.documents[report].line(line)))
-        changed = changed_subjects(result, previous, earlier)
+        changed = changed_subjects(result, previous, replaced.get(CHANGED))
         result.summary()  # for the summary printed after (the child is still writing the TriG), and the memo
         if result.memo is not None:
             result.memo.nquads = info[NQUADS_SHA]
             (folder / MEMO).write_bytes(result.memo.dump())
         if split is not None:
             with _timed(result.timings, "write TriG's last part", progress), (folder / NQUADS).open("rb") as stream:
-                stream.seek(split[1])
+                stream.seek(split)
                 rest = rdfio.trig_body(stream.read())
         with _timed(result.timings, "wait for TriG", progress):
             trig.wait_for(rest) if split is not None else trig.wait()
@@ -733,9 +721,6 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
     if changed is not None:
         info[CHANGED] = changed
     (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-
-
-_LABEL = ox.NamedNode(str(RDFS.label))
 
 
 def carry_over(source: Path, recorded: object, folder: Path) -> bool:
@@ -818,10 +803,9 @@ def summary_parts(lines: Iterable[str], owners: dict[str, str] | None = None,
     """The summary's counts, in parts that add up to it: one per subject of the lines (not the
     ontology graph's), each of its evidence nodes counted in the part of its ``owners`` entry
     (the subject of its fact), or else its own; or, if ``whole``, one part. A subject's types
-    and triples are counted once
-    however many graphs state them, and every line of a subject is in its part, so a build that
-    recalls a subject's lines (see memo) recalls its part too. Every quad is in a named graph;
-    the graph is the last term, and only the object can hold a space."""
+    and triples are counted once however many graphs state them, and every line of a subject is
+    in its part, so a build that recalls a subject's lines (see memo) recalls its part too. Every
+    quad is in a named graph; the graph is the last term, and only the object can hold a space."""
     owners = owners or {}
     typed, triples, evidence = set(), set(), Counter()
     rdf_type, evidence_ns = f"<{RDF.type}>", f"<{EVIDENCE}"
@@ -843,11 +827,11 @@ def summary_parts(lines: Iterable[str], owners: dict[str, str] | None = None,
         else:
             triples.add((subject, predicate, obj))
     if whole:
-        return {"": (tuple(o[o.rindex("#") + 1:-1] if "#" in o else o[1:-1] for _, o in typed),
+        return {"": (tuple(_type_name(o) for _, o in typed),
                      Counter(_qname(p[1:-1]) for _, p, _ in triples), Counter(r for (_, r) in evidence.elements()))}
     types: dict[str, list[str]] = {}
     for subject, o in typed:
-        types.setdefault(subject, []).append(o[o.rindex("#") + 1:-1] if "#" in o else o[1:-1])
+        types.setdefault(subject, []).append(_type_name(o))
     names: dict[str, str] = {}
     facts: dict[str, dict[str, int]] = {}
     for subject, predicate, _ in triples:
@@ -859,6 +843,11 @@ def summary_parts(lines: Iterable[str], owners: dict[str, str] | None = None,
         reports.setdefault(owner, {})[report] = count
     return {subject: (tuple(sorted(types.get(subject, ()))), facts.get(subject, {}), reports.get(subject, {}))
             for subject in types.keys() | facts.keys() | reports.keys()}
+
+
+def _type_name(term: str) -> str:
+    """A type's name as the summary counts it: after the "#" of its IRI, or the IRI."""
+    return term[term.rindex("#") + 1:-1] if "#" in term else term[1:-1]
 
 
 def add_summaries(parts: Iterable[SummaryPart]) -> dict[str, Counter]:

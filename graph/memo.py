@@ -185,7 +185,7 @@ class Assembled:
     summarize: Callable[[], dict] | None = None  # the summary, from the lines made and the parts recalled
     unchanged: set[str] = field(default_factory=set)  # "origins", "cited": the same as the replaced build's
     text: object = None  # build.SortedText: the N-Quads, from the replaced build's
-    changes: tuple[str, list[str], list[str]] | None = None  # its SHA-256, and the lines removed and added since
+    changes: tuple[list[str], list[str]] | None = None  # the lines removed and added since
 
 
 class Recall:
@@ -195,14 +195,14 @@ class Recall:
     (:class:`~sensekg.graph.build.SortedText`), which the memo's lines are recalled from."""
 
     def __init__(self, corpus: Corpus, names: Names, data: Path | None, memo: Memo | None = None,
-                 previous: object = None, code: str | None = None) -> None:
+                 previous: object = None) -> None:
         self.corpus, self.names, self.data = corpus, names, data
         self.terms = Terms()
         self.texts = _Texts()
         self.base = base_lines(corpus, data, self.terms)
         self.base_heads = frozenset(line[:line.index(" ")] for line in self.base)
         reports = json.dumps(sorted((d.id, d.spec.sha256) for d in corpus))
-        self.assembly_key = hashlib.sha256(f"{FORMAT}\n{code or code_digest()}\n{reports}".encode()).hexdigest()
+        self.assembly_key = hashlib.sha256(f"{FORMAT}\n{code_digest()}\n{reports}".encode()).hexdigest()
         self.grounding_key = hashlib.sha256(f"{self.assembly_key}\n{_report_names(names)}".encode()).hexdigest()
         usable = memo is not None and previous is not None and memo.assembly == self.assembly_key
         self.memo = memo if usable else None
@@ -262,7 +262,7 @@ class Recall:
                     stale.update(entry[NODES])
             text, gone = self.previous.spliced((f"{head} " for head in stale), made)
             removed, came = sorted_difference(gone, made)
-            changes, lines = (memo.nquads, removed, [made[i] for i in came]), None
+            changes, lines = (removed, [made[i] for i in came]), None
         subjects: dict[str, tuple] = {}
         nodes_of = _nodes(made)
         if remember:
