@@ -45,8 +45,8 @@ def built(tmp_path_factory) -> Iterator[tuple[BuildResult, Path]]:
     from sensekg.graph.build import inputs_digest
 
     out = tmp_path_factory.mktemp("build") / "build"
-    with paused_gc():  # as the build command does
-        result = build_dataset()
+    with paused_gc():  # as the build command does, with its memo: a test's rebuild of a copy recalls what it can
+        result = build_dataset(remember=True)
         write_outputs(result, out, inputs=inputs_digest())
     # The build's millions of objects live to the session's end: frozen out of the collector, so
     # a test's own collections do not walk them every time (the export tests took 98 s, now 78)

@@ -31,14 +31,14 @@ cite = [
   "annual-results-2024:210 | strategic focus on Smart Cabin and Smart Pilot",
 ]
 '''
-# (file, text, replacement, what the build must have recalled: subjects' grounding, their lines)
+# (file, [(text, replacement), ...], what the build must have recalled: subjects' grounding, their lines)
 EDITS = [
-    ("measures.toml", DEFINITION, DEFINITION + " (reworded)", ("grounding", "lines")),  # the ontology graph only
-    (STATEMENTS, SEGMENT_CITE, "", ("grounding", "lines")),  # one subject's facts: one citation fewer
-    ("entities/products.toml", ', "SenseTime AI Infrastructure"', "", ("grounding", "lines")),  # a name
-    (STATEMENTS, SMART_PILOT, "", ("grounding", "lines")),  # a record gone
-    ("reports/annual-results-2024/tables.toml", 'line = 404\nunit = "HK$ million"\nrename = { "Total" = "all purposes" }',
-     'line = 404\nunit = "HK$ million"\nrename = { "Total" = "every purpose" }', ("grounding", "lines")),
+    ("measures.toml", [(DEFINITION, DEFINITION + " (reworded)")], ("grounding", "lines")),  # the ontology graph only
+    (STATEMENTS, [(SEGMENT_CITE, ""), (SMART_PILOT, "")], ("grounding", "lines")),  # a citation fewer; a record gone
+    ("entities/products.toml", [(', "SenseTime AI Infrastructure"', "")], ("grounding", "lines")),  # a name
+    ("reports/annual-results-2024/tables.toml",
+     [('line = 404\nunit = "HK$ million"\nrename = { "Total" = "all purposes" }',
+       'line = 404\nunit = "HK$ million"\nrename = { "Total" = "every purpose" }')], ("grounding", "lines")),
     # (the rules read a table otherwise: new measures, so new names; the other subjects are recalled)
 ]
 
@@ -89,11 +89,13 @@ def test_each_edit_gives_what_a_fresh_build_gives(recalled, step, tmp_path):
     """The edits apply one after another (the module's tests run in order), each on the build
     the last left."""
     data, out = recalled
-    name, old, new, kinds = EDITS[step]
+    name, replacements, kinds = EDITS[step]
     path = data / name
     text = path.read_text(encoding="utf-8")
-    assert text.count(old) == 1, f"{name}: the text this test edits has moved"
-    path.write_text(text.replace(old, new), encoding="utf-8")
+    for old, new in replacements:
+        assert text.count(old) == 1, f"{name}: the text this test edits has moved"
+        text = text.replace(old, new)
+    path.write_text(text, encoding="utf-8")
     result = sensekg.build(out=out, data=data, force=True).result
     for kind in kinds:
         assert result.recalled[kind] > 0.9 * result.recalled["subjects"], (kind, result.recalled)
