@@ -16,6 +16,9 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
 3. The same loop against the same with ``build --force --fresh``: what recalling the replaced
    build's work (graph/memo.py) and updating its store, instead of working everything out and
    writing the store whole, saves.
+   And the loop as one command, ``build --force --validate`` (the build, then its validation in
+   the same process), against ``build --force`` then ``validate``: what the second process's
+   start-up costs.
 4. ``build --force --fresh`` then ``validate --full``, the cold run of issue 18's first target,
    against pyoxigraph's own load of the build's TriG into a fresh RocksDB store with its union
    as the default graph: the floor a build writing that store cannot go below. Then the target's
@@ -176,6 +179,11 @@ def main() -> None:
              "+ validate --full", rebuilt(edit="alias"), rebuilt("--full", edit="alias"))
         show("one record changed: build + validate, against build --fresh + validate",
              rebuilt(), rebuilt(build_args=("--fresh",)))
+        def one_command() -> list[list[str]]:
+            change_one_record(SENSEKG)
+            return [build(SENSEKG, "--validate")]
+
+        show("one record changed: build --validate (one process), against build + validate", one_command, rebuilt())
         show("cold: build --fresh + validate --full, against pyoxigraph loading the TriG into a store",
              rebuilt("--full", build_args=("--fresh",)), floor)
         show("issue 18's first target as written, nothing changed: build --force + validate, against "

@@ -192,15 +192,23 @@ def _progress(message: str) -> None:
 @click.option("--force", is_flag=True, help="Rebuild even when the reports and data have not changed.")
 @click.option("--fresh", is_flag=True, help="Work everything out again: recall nothing of the replaced build "
               "(its memo) and write the store whole instead of updating it (the result is the same).")
-def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
+@click.option("--validate", "then_validate", is_flag=True,
+              help="Then validate OUT as `sensekg validate --graph OUT` does (what changed since its last run), "
+                   "in this process; exit 1 on violations.")
+def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool,
+          then_validate: bool) -> None:
     """Read the reports, check every citation, and write OUT/sensekg.trig.
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
+    With --validate, the curator's loop is one command: the build, then its validation, without
+    a second process starting and importing the libraries again.
     """
     from .heap import paused_gc
 
     with paused_gc():  # the summaries walk every quad too
         _build(reports, out, data, quiet, force, fresh)
+    if then_validate:
+        _validate(out, "shifty", None, False)
 
 
 def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
@@ -256,6 +264,10 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
     results are kept beside the build folder, so after a rebuild only the subjects whose
     description changed are validated again (see --full).
     """
+    _validate(graph_dir, engine, jobs, full)
+
+
+def _validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None:
     import time
 
     import sensekg

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -39,6 +40,19 @@ def test_validate_names_the_entity_whose_certification_lost_its_holder(runner, b
     assert "id:cert-senseauto-tisax-al3" in result.output
     assert "sustainability-report-2024:811" in result.output
     assert "A certification has a holder" in result.output
+
+
+def test_build_validate_is_the_build_then_its_validation(runner, built, tmp_path):
+    """The curator's loop as one command: the build, then what `validate` does, whose kept
+    results the next `validate` finds."""
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    result = runner.invoke(main, ["build", "-q", "--force", "--validate", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.index("Built ") < result.output.index("The graph conforms to the shapes.")
+    assert re.search(r"validated \d+ of \d+ subjects with shifty", result.output)
+    again = runner.invoke(main, ["validate", "--graph", str(out)])
+    assert again.exit_code == 0 and re.search(r"validated 0 of (\d+) subjects .*\(\1 unchanged", again.output)
 
 
 @pytest.mark.parametrize(("fmt", "parser"), [
