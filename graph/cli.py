@@ -200,15 +200,14 @@ def build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force
     """Read the reports, check every citation, and write OUT/sensekg.trig.
 
     OUT is replaced whole only when everything succeeded; on any error it stays as it was.
-    With --validate, the curator's loop is one command: the build, then its validation, without
-    a second process starting and importing the libraries again.
+    With --validate, the curator's loop is one command: the build, then its validation.
     """
     from .heap import paused_gc
 
     with paused_gc():  # the summaries walk every quad too
         _build(reports, out, data, quiet, force, fresh)
     if then_validate:
-        _validate(out, "shifty", None, False)
+        _validate(out)
 
 
 def _build(reports: Path | None, out: Path, data: Path | None, quiet: bool, force: bool, fresh: bool) -> None:
@@ -267,13 +266,15 @@ def validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None
     _validate(graph_dir, engine, jobs, full)
 
 
-def _validate(graph_dir: Path, engine: str, jobs: int | None, full: bool) -> None:
+def _validate(graph_dir: Path, engine: str | None = None, jobs: int | None = None, full: bool = False) -> None:
+    """What `validate` does, also for `build --validate`; ``engine`` None is the default engine."""
     import time
 
     import sensekg
 
-    from .validate import format_report
+    from .validate import DEFAULT_ENGINE, format_report
 
+    engine = engine or DEFAULT_ENGINE
     start = time.perf_counter()
 
     def progress(done: int, triples: int) -> None:
