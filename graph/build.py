@@ -29,7 +29,7 @@ from sensekg.loaders.reports import Corpus, clean_text, read_corpus, sha256_of
 from sensekg.loaders.statements import check_acyclic, statement_facts
 from sensekg.loaders.vocab import EVIDENCE, ONTOLOGY_GRAPH, SK
 
-from . import forked, rdfio
+from . import forked, rdfio, trigblocks
 from .assemble import check_and_assemble
 from .buildio import (
     CHANGED,
@@ -46,6 +46,7 @@ from .buildio import (
     STORE_CHANGES,
     STORE_FILES,
     TRIG,
+    TRIG_PARTS,
     TRIG_SHA,
     changed_store_files,
     file_sha256,
@@ -299,8 +300,10 @@ class SortedText:
     88 MB took 0.24 s of each rebuild. UTF-8 keeps the order of code points, so bytes sort as
     the lines do."""
 
-    def __init__(self, data: bytes) -> None:
+    def __init__(self, data: bytes, edits: list[tuple[int, int, int]] | None = None) -> None:
         self.data = data
+        # when made by :meth:`spliced`: how, from the text spliced (see ``trigblocks.splice``)
+        self.edits = edits
         self._count: int | None = None
 
     @classmethod
@@ -342,7 +345,8 @@ class SortedText:
     def spliced(self, prefixes: Iterable[str], added: list[str]) -> tuple[SortedText, list[str]]:
         """This text without the lines starting with one of ``prefixes`` (each a term and a space,
         so that the lines of a prefix are one run, found by two binary searches) and with ``added``
-        (sorted, none of them left in it) merged in, as bytes made in one pass; and the lines taken out."""
+        (sorted, none of them left in it) merged in, as bytes made in one pass; and the lines taken
+        out. The text made records its edits of this one (``edits``), for its TriG."""
         data, at = self.data, 0
         ranges = []  # the runs of lines taken out, in order
         for key in sorted({prefix.encode("utf-8") for prefix in prefixes}):
@@ -352,6 +356,13 @@ class SortedText:
                 ranges.append((start, end))
                 at = end
         pieces, gone, at, taken, low = [], [], 0, 0, 0
+        edits: list[list[int]] = []  # [start, end, new size]: the bytes [start, end) of this text replaced
+
+        def edit(start: int, end: int, size: int) -> None:
+            if edits and edits[-1][1] >= start:  # touching the one before: one edit
+                edits[-1][1:] = [end, edits[-1][2] + size]
+            else:
+                edits.append([start, end, size])
 
         def take_out(before: int) -> None:  # the runs starting at or before ``before``
             nonlocal at, taken
@@ -359,6 +370,7 @@ class SortedText:
                 start, end = ranges[taken]
                 pieces.append(data[at:start])
                 gone.append(data[start:end])
+                edit(start, end, 0)
                 at, taken = end, taken + 1
 
         for line in added:
@@ -369,9 +381,11 @@ class SortedText:
                 pieces.append(data[at:low])
                 at = low
             pieces.append(encoded)
+            edit(at, at, len(encoded))
         take_out(len(data))
         pieces.append(data[at:])
-        return SortedText(b"".join(pieces)), nquads_lines(b"".join(gone))
+        return (SortedText(b"".join(pieces), [(start, end, size) for start, end, size in edits]),
+                nquads_lines(b"".join(gone)))
 
     def difference(self, new: list[str], blocks: Iterable[tuple[int, bytes]] | None = None,
                    ) -> tuple[list[str], list[int]]:
@@ -626,11 +640,11 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     replaced = read_info(out) if previous is not None else {}
 
     def writer(folder: Path) -> None:
-        # the TriG, from the N-Quads in a child process as they are written, while this one writes the
-        # rest; and, when that is little (the N-Quads made from the replaced build's, the search index
-        # carried over), the last part of the TriG here (see trig_split)
-        split = trig_split(result.text) if result.text is not None and "cited" in result.unchanged else None
-        trig = rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, upto=-1 if split is None else split)
+        # the TriG, from the N-Quads in a child process as they are written, while this one writes
+        # the rest; or, when the N-Quads were made from the replaced build's, from its TriG (trigblocks)
+        spliced = (result.text is not None and result.text.edits is not None and previous is not None
+                   and previous.sha256 == result.recalled_from and TRIG_PARTS in replaced)
+        trig = None if spliced else rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, parts=True)
         try:
             with _timed(result.timings, "write N-Quads", progress):
                 if result.text is not None:  # made from the replaced build's, with what changed since
@@ -639,40 +653,43 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
                         previous.record(result.text, *result.line_changes)
                 else:
                     nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
-            trig.end()
+            if trig is not None:
+                trig.end()
             _write_rest(result, folder, out, trig, progress, previous, reuse_store, replaced,
-                        build_info(result, inputs) | {NQUADS_SHA: nquads_sha}, split)
+                        build_info(result, inputs) | {NQUADS_SHA: nquads_sha})
         finally:
-            trig.cancel()
+            if trig is not None:
+                trig.cancel()
 
     write_build(out, writer, keep=[result.corpus.folder, *keep])
 
 
-TRIG_HERE = 0.3  # the share of the quads whose TriG a rebuild that recalled most of its lines converts itself
+def splice_trig(result: BuildResult, previous: Previous, out: Path, replaced: dict, target: Path) -> list[list[int]]:
+    """Write the TriG of a build whose N-Quads were made from the replaced build's (``result.text``,
+    from ``previous.text``) from the replaced build's TriG in ``out``, its parts that no edit
+    touched copied (``trigblocks.splice``); the parts' marks. Where that TriG is not the one its
+    build recorded, or its marks do not fit it, the whole is converted here instead."""
+    try:
+        old = (out / TRIG).read_bytes()
+        if hashlib.sha256(old).hexdigest() == replaced.get(TRIG_SHA):
+            pieces, marks = trigblocks.splice(previous.text.data, old, replaced.get(TRIG_PARTS), result.text.data,
+                                              result.text.edits or [], rdfio.PREFIXES)
+            with target.open("wb") as stream:
+                stream.writelines(pieces)
+            return marks
+    except (OSError, ValueError):
+        pass
+    with (target.with_name(NQUADS)).open("rb") as source, target.open("wb") as stream:
+        return trigblocks.convert(source.read, stream.write, rdfio.PREFIXES)
 
 
-def trig_split(text: SortedText, share: float = TRIG_HERE) -> int | None:
-    """Where the N-Quads split for the TriG's last ``share`` to be converted by the build while the
-    child converts the rest: the offset of the first line of a graph block near there (the line
-    before it in another graph, so that the two parts' TriG is the whole's). None when there is
-    no such line."""
-    data = text.data
-    at = data.find(b"\n", int(len(data) * (1 - share))) + 1
-    previous = data.rfind(b"\n", 0, at - 1) + 1
-    while 0 < at < len(data):
-        end = data.index(b"\n", at)
-        if data[data.rindex(b" <", previous, at - 3):at] != data[data.rindex(b" <", at, end - 2):end + 1]:
-            return at
-        previous, at = at, end + 1
-    return None
-
-
-def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conversion,
+def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conversion | None,
                 progress: Callable[[str], None], previous: Previous | None, reuse_store: bool,
-                replaced: dict, info: dict, split: int | None = None) -> None:
+                replaced: dict, info: dict) -> None:
     """:func:`write_outputs` after the N-Quads, while ``trig`` is written: the store, the
     origins, the search index and the build's record (``info``, completed here; ``replaced`` is
-    the replaced build's), the TriG waited for last, its part after offset ``split`` converted here."""
+    the replaced build's), the TriG waited for last; made here from the replaced build's
+    (:func:`splice_trig`) when there is no ``trig``."""
     progress("write store…")
     start = time.perf_counter()
     known: dict[tuple, str] = {}  # the replaced store's file digests, for those the updated one links to
@@ -707,12 +724,13 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
         if result.memo is not None:
             result.memo.nquads = info[NQUADS_SHA]
             (folder / MEMO).write_bytes(result.memo.dump())
-        if split is not None:
-            with _timed(result.timings, "write TriG's last part", progress), (folder / NQUADS).open("rb") as stream:
-                stream.seek(split)
-                rest = rdfio.trig_body(stream.read())
-        with _timed(result.timings, "wait for TriG", progress):
-            trig.wait_for(rest) if split is not None else trig.wait()
+        if trig is None:
+            with _timed(result.timings, "splice TriG", progress):
+                marks = splice_trig(result, previous, out, replaced, folder / TRIG)
+        else:
+            with _timed(result.timings, "wait for TriG", progress):
+                trig.wait()
+            marks = trig.marks
         if writing is not None:
             result.timings["write store"] = writing.result()  # while the TriG and the index were written
     info |= {TRIG_SHA: file_sha256(folder / TRIG), STORE_FILES: store_digests(folder / STORE, known),
@@ -720,6 +738,8 @@ def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conver
              INDEX_SHA: file_sha256(folder / INDEX)}
     if changed is not None:
         info[CHANGED] = changed
+    if marks is not None:
+        info[TRIG_PARTS] = marks
     (folder / INFO).write_text(json.dumps(info, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 

@@ -319,6 +319,7 @@ def read_info(graph: str | Path) -> dict:
 STORE_FILES = "store files"
 # more of build-info.json's keys, here so that reading them (``validate``) needs none of the build's code
 TRIG_SHA = "trig sha256"
+TRIG_PARTS = "trig parts"  # where each part of the TriG starts, in the N-Quads and the TriG (trigblocks)
 NQUADS_SHA = "nquads sha256"
 ORIGINS_SHA = "origins sha256"
 INDEX_SHA = "index sha256"

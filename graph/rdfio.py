@@ -20,6 +20,7 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from sensekg.graph import trigblocks
 from sensekg.loaders.errors import InputError
 from sensekg.loaders.vocab import PREFIXES, XSD_STRING  # noqa: F401  (re-exported: the prefixes of every output)
 
@@ -72,13 +73,14 @@ def write(quads: Iterable[ox.Quad], path: Path | None, fmt: str) -> bytes | None
     return ox.serialize(items, str(path) if path else None, rdf_format, prefixes=prefixes)
 
 
-# A child process's whole program: it needs only pyoxigraph, so it starts in a few tens of
-# milliseconds. On Linux it dies with the process that started it (a killed build leaves no
-# writer behind). An OSError (a full disk, a folder gone) comes back as JSON on stderr, exit
-# code 3, with the errno pyoxigraph's message carries ("... (os error 28)") and the target named.
+# A child process's whole program: it needs only pyoxigraph (and, for parts, trigblocks.py, loaded
+# from its file), so it starts in a few tens of milliseconds. On Linux it dies with the process
+# that started it (a killed build leaves no writer behind). An OSError (a full disk, a folder
+# gone) comes back as JSON on stderr, exit code 3, with the errno pyoxigraph's message carries
+# ("... (os error 28)") and the target named. Converting in parts, it prints their marks as JSON.
 _CONVERT = """
 import io, json, os, re, select, sys
-source, source_format, target, target_format, prefixes, parent, follow, upto = sys.argv[1:]
+source, source_format, target, target_format, prefixes, parent, follow, parts = sys.argv[1:]
 try:
     import ctypes
     ctypes.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
@@ -91,22 +93,30 @@ try:
     if follow == "1":  # read the source as it is written, until the end of the input says it is whole
         class Growing(io.RawIOBase):
             def __init__(self):
-                self.file, self.whole, self.left = open(source, "rb", buffering=0), False, int(upto)
+                self.file, self.whole = open(source, "rb", buffering=0), False
             def readable(self):
                 return True
             def readinto(self, buffer):
                 while True:
-                    count = self.file.readinto(memoryview(buffer)[:self.left] if self.left >= 0 else buffer)
-                    self.left -= count if self.left >= 0 else 0
-                    if count or self.whole or self.left == 0:
+                    count = self.file.readinto(buffer)
+                    if count or self.whole:
                         return count
                     if select.select([sys.stdin], [], [], 0.005)[0] and not sys.stdin.buffer.read(1):
                         self.whole = True
-        read = {"input": io.BufferedReader(Growing(), 1 << 20)}
+        stream = io.BufferedReader(Growing(), 1 << 20)
     else:
-        read = {"path": source}
-    ox.serialize(ox.parse(**read, format=ox.RdfFormat.from_extension(source_format)), target,
-                 ox.RdfFormat.from_extension(target_format), prefixes=json.loads(prefixes) or None)
+        stream = open(source, "rb")
+    if parts:
+        import importlib.util
+        spec = importlib.util.spec_from_file_location("trigblocks", parts)
+        trigblocks = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(trigblocks)
+        with open(target, "wb") as out:
+            marks = trigblocks.convert(stream.read, out.write, json.loads(prefixes))
+        sys.stdout.write(json.dumps(marks) + "\\n")
+    else:
+        ox.serialize(ox.parse(input=stream, format=ox.RdfFormat.from_extension(source_format)), target,
+                     ox.RdfFormat.from_extension(target_format), prefixes=json.loads(prefixes) or None)
 except OSError as exc:
     number, text = exc.errno, exc.strerror or str(exc)
     found = re.search(r" [(]os error ([0-9]+)[)]$", text)
@@ -130,24 +140,27 @@ class Conversion:
     the child reads ``source`` as it is written, until :meth:`end` says it is whole (the child's
     input closed): it converts while the caller writes, and its start-up is over by then. The
     caller only writes the file (made here, empty: the caller writes into it, not a new one);
-    ``source`` is still converted here if the child fails. With ``upto`` (and ``follow``), the
-    child converts only the first ``upto`` bytes; see :func:`trig_body` for the rest."""
+    ``source`` is still converted here if the child fails. With ``parts`` (N-Quads to TriG),
+    it converts part by part (see :mod:`.trigblocks`), and :attr:`marks` holds the parts'
+    marks once :meth:`wait` returns."""
 
-    def __init__(self, source: Path, target: Path, follow: bool = False, upto: int = -1) -> None:
+    def __init__(self, source: Path, target: Path, follow: bool = False, parts: bool = False) -> None:
         self.source, self.target = source, target
         self.child: subprocess.Popen | None = None
         self.done_here = False  # whether :meth:`wait` had to convert in this process
-        prefixes = json.dumps({k: str(v) for k, v in PREFIXES.items()}
-                              if FORMATS[target.suffix[1:]] in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else {})
+        self.parts = parts
+        self.marks: list[list[int]] | None = None
+        trig = FORMATS[target.suffix[1:]] in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG)
+        prefixes = json.dumps({k: str(v) for k, v in PREFIXES.items()} if trig else {})
         if follow:
             source.touch()  # there for the child to open; the caller writes into this file
         if sys.executable:
             try:
                 self.child = subprocess.Popen(
                     [sys.executable, "-c", _CONVERT, str(source), source.suffix[1:], str(target), target.suffix[1:],
-                     prefixes, str(os.getpid()), "1" if follow else "0", str(upto)],
-                    stdin=subprocess.PIPE if follow else subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                    stderr=subprocess.PIPE)
+                     prefixes, str(os.getpid()), "1" if follow else "0", trigblocks.__file__ if parts else ""],
+                    stdin=subprocess.PIPE if follow else subprocess.DEVNULL,
+                    stdout=subprocess.PIPE if parts else subprocess.DEVNULL, stderr=subprocess.PIPE)
             except OSError:
                 self.child = None
 
@@ -161,9 +174,12 @@ class Conversion:
     def wait(self) -> None:
         self.end()
         if self.child is not None:
-            _, err = self.child.communicate()
+            out, err = self.child.communicate()
             code, self.child = self.child.returncode, None
             if code == 0:
+                if self.parts:
+                    with contextlib.suppress(ValueError, IndexError):
+                        self.marks = json.loads(out.decode("utf-8", "replace").strip().splitlines()[-1])
                 return
             if code == 3:  # its last line; a warning may come before it
                 try:
@@ -173,16 +189,12 @@ class Conversion:
                 raise OSError(number, text, filename) if number is not None else OSError(text)
         # no child, or it could not run (pyoxigraph missing there, a signal): here, the same bytes
         self.done_here = True
+        if self.parts:
+            with self.source.open("rb") as source, self.target.open("wb") as target:
+                self.marks = trigblocks.convert(source.read, target.write, PREFIXES)
+            return
         write(ox.parse(path=str(self.source), format=FORMATS[self.source.suffix[1:]]), self.target,
               self.target.suffix[1:])
-
-    def wait_for(self, rest: bytes) -> None:
-        """:meth:`wait`, then ``rest`` (:func:`trig_body` of the bytes after ``upto``) appended:
-        where no child converted the first part, this process converted the whole."""
-        self.wait()
-        if not self.done_here:
-            with self.target.open("ab") as stream:
-                stream.write(rest)
 
     def cancel(self) -> None:
         """Stop the child, if it runs (the caller failed before it needed the target)."""
@@ -191,18 +203,6 @@ class Conversion:
             self.end()
             self.child.communicate()
             self.child = None
-
-
-def trig_body(nquads: bytes) -> bytes:
-    """The TriG of ``nquads`` without its prefix lines: what follows the TriG of the N-Quads
-    before them, when they start a graph the quads before end (see :class:`Conversion`; pyoxigraph
-    writes the quads of a graph block by block, so the two parts are the whole's bytes)."""
-    text = ox.serialize(ox.parse(nquads, format=ox.RdfFormat.N_QUADS), None, ox.RdfFormat.TRIG,
-                        prefixes=PREFIXES)
-    at = 0
-    while text.startswith(b"@prefix ", at):
-        at = text.index(b"\n", at) + 1
-    return text[at:]
 
 
 def read(path: Path) -> list[ox.Quad]:

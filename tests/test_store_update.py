@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from itertools import pairwise
 
 import pyoxigraph as ox
 import pytest
@@ -220,9 +221,17 @@ def test_the_replaced_builds_bytes_spliced_are_the_lines_a_set_gives(old, heads,
     lines = sorted({f"{head} {rest}" for head, rest in old})
     kept = [line for line in lines if line.split(" ", 1)[0] not in heads]
     added = sorted({f"{head} {rest}" for head, rest in new} - set(kept))
-    text, gone = SortedText.of_lines(lines).spliced([f"{head} " for head in heads], added)
+    old_text = SortedText.of_lines(lines)
+    text, gone = old_text.spliced([f"{head} " for head in heads], added)
     assert text.lines() == sorted({*kept, *added}) and len(text) == len(kept) + len(added)
     assert gone == [line for line in lines if line.split(" ", 1)[0] in heads]
+    # its edits (for its TriG, see trigblocks.splice), in order, apart, made on the old text, give the new
+    at = made = 0
+    for number, (start, end, size) in enumerate(text.edits):
+        assert (at < start if number else start >= 0) and start <= end and (start < end or size)
+        assert old_text.data[at:start] == text.data[made:made + start - at]
+        made, at = made + start - at + size, end
+    assert old_text.data[at:] == text.data[made:]
 
 
 @given(st.sets(LINE, max_size=100), LINE)
@@ -272,32 +281,32 @@ def test_the_trig_written_in_a_child_process_is_pyoxigraphs_serialisation_of_the
 
 
 @pytest.mark.parametrize("fails", [False, True])
-def test_a_trig_split_as_a_rebuild_splits_it_is_the_whole_serialisation(tmp_path, built, monkeypatch, fails):
-    """A rebuild that made its N-Quads from the replaced build's has the child convert them as
-    they are written, up to a graph block near the end, and converts the rest itself
-    (build.trig_split, found in the N-Quads' bytes): the two parts are the bytes of one
-    serialisation. A child that fails leaves the whole to this process, and the last part is not
-    appended twice."""
-    from sensekg.graph.build import TRIG_HERE, SortedText, trig_split
+def test_a_trig_converted_in_parts_as_the_n_quads_are_written_is_the_whole_serialisation(
+        tmp_path, built, monkeypatch, fails):
+    """The build's child converts its N-Quads as they are written, part by part (trigblocks),
+    and gives the parts' marks, which the build records; a child that fails leaves the whole
+    to this process, with the same bytes and marks."""
+    from sensekg.graph.buildio import TRIG_PARTS
 
     out = built[1]
     data = (out / NQUADS).read_bytes()
-    offset = trig_split(SortedText(data))
-    assert (1 - TRIG_HERE - 0.05) * len(data) < offset < len(data) and data[offset - 3:offset] == b" .\n"
-    before, after = data[:offset].splitlines()[-1], data[offset:data.index(b"\n", offset)]
-    assert before.rsplit(b" ", 2)[1] != after.rsplit(b" ", 2)[1]  # the graph changes there
     if fails:
         monkeypatch.setattr(rdfio, "_CONVERT", "raise SystemExit(1)")
     source, target = tmp_path / "x.nq", tmp_path / "x.trig"
-    conversion = rdfio.Conversion(source, target, follow=True, upto=offset)
+    conversion = rdfio.Conversion(source, target, follow=True, parts=True)
     with source.open("wb") as stream:  # written a block at a time, as the child reads
-        for start in range(0, len(data), 1 << 20):
-            stream.write(data[start:start + (1 << 20)])
+        for start in range(0, len(data), 1 << 19):
+            stream.write(data[start:start + (1 << 19)])
             stream.flush()
     conversion.end()
-    conversion.wait_for(rdfio.trig_body(data[offset:]))
+    conversion.wait()
     assert conversion.done_here == fails
     assert target.read_bytes() == (out / TRIG).read_bytes()
+    marks = json.loads((out / INFO).read_text())[TRIG_PARTS]
+    assert conversion.marks == marks and len(marks) > 50
+    for (nquads, trig), (after, _) in pairwise(marks[1:]):  # each part starts a graph block
+        assert data[nquads - 1:nquads] == b"\n" and target.read_bytes()[trig - 2:trig] == b"}\n"
+        assert data[:nquads].rsplit(b" ", 2)[-2] != data[nquads:after].split(b" .\n", 1)[0].rsplit(b" ", 1)[-1]
 
 
 @pytest.mark.parametrize("why", ["no interpreter", "no pyoxigraph there"])
