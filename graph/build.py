@@ -600,9 +600,14 @@ def fill_store(target: Path, nquads: Path) -> None:
 
 
 def write_text(text: SortedText, path: Path) -> str:
-    """The build's N-Quads made already (see ``BuildResult.text``), written; their SHA-256."""
-    path.write_bytes(text.data)
-    return hashlib.sha256(text.data).hexdigest()
+    """The build's N-Quads made already (see ``BuildResult.text``), written; their SHA-256, taken
+    in a thread meanwhile (hashing and writing do not hold Python's lock), and their lines
+    counted (for the build's record) while the two run."""
+    with ThreadPoolExecutor(1, thread_name_prefix="sensekg-sha") as pool:
+        digest = pool.submit(lambda: hashlib.sha256(text.data).hexdigest())
+        path.write_bytes(text.data)
+        len(text)
+        return digest.result()
 
 
 def write_nquads(lines: list[str], path: Path, previous: Previous | None = None) -> str:

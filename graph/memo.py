@@ -86,8 +86,22 @@ class _Unpickler(pickle.Unpickler):
 def read_memo(folder: Path, nquads_sha256: str) -> Memo | None:
     """The memo in build ``folder``, if it is there, readable, of this format, and the memo of
     the N-Quads whose SHA-256 is ``nquads_sha256``; otherwise None."""
+    return memo_of(load_memo(folder), nquads_sha256)
+
+
+def load_memo(folder: Path) -> object:
+    """What build ``folder``'s memo file holds, unpickled with only the classes a memo is made
+    of (None if it cannot be): to be checked by :func:`memo_of`."""
     try:
-        data = _Unpickler(io.BytesIO((folder / MEMO).read_bytes())).load()
+        return _Unpickler(io.BytesIO((folder / MEMO).read_bytes())).load()
+    except Exception:  # noqa: BLE001 - missing, damaged or foreign: worked out again instead
+        return None
+
+
+def memo_of(data: object, nquads_sha256: str) -> Memo | None:
+    """The memo ``data`` holds (:func:`load_memo`), if it is of this format and the memo of the
+    N-Quads whose SHA-256 is ``nquads_sha256``; otherwise None."""
+    try:
         if not (isinstance(data, dict) and data.get("format") == FORMAT and data.get("nquads") == nquads_sha256):
             return None
         memo = Memo(data["grounding"], data["assembly"], data["nquads"], frozenset(data["base"]), data["subjects"],

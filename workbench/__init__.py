@@ -275,9 +275,11 @@ def build(reports: str | Path | None = None, out: str | Path = DEFAULT_BUILD, da
 
 def _build(reports: str | Path | None, out: str | Path, data: str | Path | None, *, force: bool,
            progress: Callable[[str], None] | None, compare: bool, fresh: bool) -> BuildOutcome:
+    from concurrent.futures import ThreadPoolExecutor
+
     from sensekg.graph.build import build_dataset, inputs_digest, read_previous, up_to_date, write_outputs
     from sensekg.graph.buildio import NQUADS_SHA, check_free, check_replaceable
-    from sensekg.graph.memo import read_memo
+    from sensekg.graph.memo import load_memo, memo_of
     from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.reports import locate_reports
 
@@ -290,10 +292,15 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     if not force and up_to_date(out, folder, inputs):
         return BuildOutcome(out, True)
     progress = progress or (lambda _: None)
-    previous = read_previous(out, need_store=False)  # also for the record of what changed, with --fresh too
+    # the replaced build, also for the record of what changed (with --fresh too), read and its
+    # digest taken in a thread while its memo, what this build can recall of it, is unpickled here
+    with ThreadPoolExecutor(1, thread_name_prefix="sensekg-previous") as pool:
+        reading = pool.submit(read_previous, out, need_store=False)
+        loaded = None if fresh else load_memo(out)
+        previous = reading.result()
     memo = None
     if previous is not None and previous.recorded_as == NQUADS_SHA and not fresh:
-        memo = read_memo(out, previous.sha256)  # what this build can recall of the one it replaces
+        memo = memo_of(loaded, previous.sha256)
     result = build_dataset(folder, data=data, progress=progress, remember=True, memo=memo,
                            previous=previous.text if previous is not None else None)
     write_outputs(result, out, progress=progress, inputs=inputs, keep=keep, previous=previous, reuse_store=not fresh)
