@@ -647,8 +647,9 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
     def writer(folder: Path) -> None:
         # the TriG, from the N-Quads in a child process as they are written, while this one writes
         # the rest; or, when the N-Quads were made from the replaced build's, from its TriG (trigblocks)
+        # (the build in ``out`` is still the one read before the work: another build may have replaced it)
         spliced = (result.text is not None and result.text.edits is not None and previous is not None
-                   and previous.sha256 == result.recalled_from and TRIG_PARTS in replaced)
+                   and previous.sha256 == result.recalled_from == replaced.get(NQUADS_SHA) and TRIG_PARTS in replaced)
         trig = None if spliced else rdfio.Conversion(folder / NQUADS, folder / TRIG, follow=True, parts=True)
         try:
             with _timed(result.timings, "write N-Quads", progress):

@@ -146,10 +146,16 @@ def _digest(facts: Iterable[Fact], texts: _Texts, names: str = "") -> bytes:
 
 
 def code_digest() -> str:
-    """A digest of the code that makes the graph (``graph`` and ``loaders``) and the ontology."""
+    """A digest of the code that makes the graph (``graph`` and ``loaders``), the ontology, and
+    the versions of the libraries whose output the build keeps (pyoxigraph writes its N-Quads
+    terms and TriG, rdflib makes its terms): a copied line or TriG part must be what this code
+    would write."""
     from importlib import resources
 
-    digest = hashlib.sha256()
+    import pyoxigraph
+    import rdflib
+
+    digest = hashlib.sha256(f"pyoxigraph {pyoxigraph.__version__} rdflib {rdflib.__version__}\n".encode())
     for name in ("sensekg.ttl", "shapes.ttl"):
         digest.update(resources.files("sensekg.ontology").joinpath(name).read_bytes())
     package = Path(__file__).resolve().parent.parent  # the code that makes the graph, not tests or benchmarks

@@ -31,8 +31,11 @@ Mark = list[int]  # [offset in the N-Quads, offset in the TriG] where a part sta
 Edit = tuple[int, int, int]  # the old bytes [start, end) replaced by this many new bytes
 
 
-def _graph(line: bytes) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph:
-    return next(iter(ox.parse(line, format=ox.RdfFormat.N_QUADS))).graph_name
+def _graph(line: bytes) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None:
+    """The graph of an N-Quads line; None for a line with no quad (blank, or a comment)."""
+    for quad in ox.parse(line, format=ox.RdfFormat.N_QUADS):
+        return quad.graph_name
+    return None
 
 
 def part_end(data: bytes, at: int) -> tuple[int | None, int]:
@@ -50,9 +53,10 @@ def part_end(data: bytes, at: int) -> tuple[int | None, int]:
         if end == 0:
             return None, before + 1  # ``start`` begins a line not yet complete
         line = data[start:end]
-        if (line[line.rfind(b" ", 0, len(line) - 3):] != previous[previous.rfind(b" ", 0, len(previous) - 3):]
-                and _graph(line) != _graph(previous)):
-            return start, start
+        if line[line.rfind(b" ", 0, len(line) - 3):] != previous[previous.rfind(b" ", 0, len(previous) - 3):]:
+            graph, before_it = _graph(line), _graph(previous)
+            if graph is not None and before_it is not None and graph != before_it:
+                return start, start
         before, start, previous = start, end, line
 
 
@@ -105,6 +109,22 @@ def checked_marks(marks: object, nquads: int, trig: int) -> list[Mark]:
     return marks
 
 
+def _starts_part(nquads: bytes, trig: bytes, at: int, trig_at: int, prefixes: dict[str, str] | None) -> bool:
+    """Whether a part of ``nquads`` starts at ``at`` and its TriG at ``trig_at``: a line starts
+    at ``at`` in a graph not the line's before, and the TriG there starts as that line's own
+    (its graph's opening and its triple, up to what ends the triple)."""
+    if not (0 < at < len(nquads) and 0 < trig_at < len(trig) and nquads[at - 1] == 10 and trig[trig_at - 1] == 10):
+        return False
+    line = nquads[at:nquads.find(b"\n", at) + 1]
+    before = nquads[nquads.rfind(b"\n", 0, at - 1) + 1:at]
+    graph, before_it = _graph(line), _graph(before)
+    if graph is None or before_it is None or graph == before_it:
+        return False
+    own = trig_of(line, prefixes, False)
+    own = own[:own.rindex(b" .\n")]  # its triple without its end (the part's next triple may follow with ; or ,)
+    return trig.startswith(own, trig_at)
+
+
 def splice(old_nquads: bytes, old_trig: bytes, marks: object, new_nquads: bytes, edits: Sequence[Edit],
            prefixes: dict[str, str] | None) -> tuple[list[bytes], list[Mark]]:
     """The TriG of ``new_nquads``, which are ``old_nquads`` with ``edits`` made (in order, none
@@ -126,8 +146,7 @@ def splice(old_nquads: bytes, old_trig: bytes, marks: object, new_nquads: bytes,
         elif index == len(points) - 1:
             kept.append((nquads, len(new_nquads), trig))
         elif not touched:
-            # each at a line's start; in the TriG, not inside a graph block nor at its end
-            if old_nquads[nquads - 1] != 10 or old_trig[trig - 1] != 10 or old_trig[trig:trig + 1] in b"\t}":
+            if not _starts_part(old_nquads, old_trig, nquads, trig, prefixes):
                 raise ValueError("the TriG's recorded parts do not fit its files")
             kept.append((nquads, nquads + shift, trig))
     pieces: list[bytes] = []

@@ -100,10 +100,20 @@ def test_a_spliced_trig_is_the_whole_conversion_and_its_marks_fit_it(sample, edi
 
 
 def test_marks_that_do_not_fit_the_files_are_refused(sample):
-    _, data, trig, marks = sample
-    for wrong in ([], [[0, 0], [5, 5], [3, 9]], [[0, 0], [len(data), 10]], [[1, 0]], {"0": 0}, [[0, 0], [5, "9"]]):
+    """Marks out of order or out of the files, and a part's start moved by a whole line in
+    either file (each still at a line's start): each part kept must start where its first
+    line's own TriG does."""
+    lines, data, trig, marks = sample
+    moved_lines = [m[:] for m in marks]
+    moved_lines[7][0] += len(data[moved_lines[7][0]:].split(b"\n", 1)[0]) + 1
+    moved_trig = [m[:] for m in marks]
+    moved_trig[7][1] += len(trig[moved_trig[7][1]:].split(b"\n", 1)[0]) + 1
+    for wrong in ([], [[0, 0], [5, 5], [3, 9]], [[0, 0], [len(data), 10]], [[1, 0]], {"0": 0}, [[0, 0], [5, "9"]],
+                  moved_lines, moved_trig):
         with pytest.raises(ValueError):
             trigblocks.splice(data, trig, wrong, data, [], rdfio.PREFIXES)
+    pieces, again = trigblocks.splice(data, trig, marks, data, [], rdfio.PREFIXES)
+    assert b"".join(pieces) == trig and again == marks
 
 
 def test_a_part_ends_only_where_the_graph_changes():
@@ -117,6 +127,44 @@ def test_a_part_ends_only_where_the_graph_changes():
     assert trigblocks.part_end(same + default + other, 0)[0] == len(same) + len(default)  # missed: harmless
     assert trigblocks.part_end(other + default, 0)[0] == len(other)
     assert trigblocks.part_end(same + other[:-5], 0)[0] is None  # the line is not whole yet
+    for nothing in (b"\n", b"# a comment\n"):  # no quad there: no part ends at it or after it
+        assert trigblocks.part_end(same + nothing + other, 0)[0] is None
+        assert trigblocks.part_end(same + nothing + other + same, 0)[0] == len(same + nothing + other)
+
+
+def test_a_build_replaced_meanwhile_is_not_spliced_from(tmp_path, built):
+    """A rebuild reads the build it replaces before its work, and another build may replace that
+    one meanwhile: the TriG then in the folder is not the TriG of the N-Quads the rebuild made its
+    own from, and is not copied from (the TriG written is its N-Quads' own)."""
+    import hashlib
+    import json
+    import shutil
+
+    from sensekg.graph.build import build_dataset, inputs_digest, read_previous, write_outputs
+    from sensekg.graph.buildio import INFO, NQUADS_SHA, TRIG, TRIG_PARTS, TRIG_SHA
+    from sensekg.graph.memo import read_memo
+
+    out = tmp_path / "build"
+    shutil.copytree(built[1], out)
+    previous = read_previous(out, need_store=False)
+    result = build_dataset(remember=True, memo=read_memo(out, previous.sha256), previous=previous.text)
+    assert result.text is not None and result.text.edits is not None  # made from the replaced build's
+    # the other build: one literal changed, with its TriG, marks and digests
+    data = (out / NQUADS).read_bytes()
+    at = data.index(b'"2024')
+    data = data[:at] + b'"2099' + data[at + 5:]
+    pieces: list[bytes] = []
+    marks = trigblocks.convert(io.BytesIO(data).read, pieces.append, rdfio.PREFIXES)
+    info = json.loads((out / INFO).read_text())
+    info |= {NQUADS_SHA: hashlib.sha256(data).hexdigest(), TRIG_SHA: hashlib.sha256(b"".join(pieces)).hexdigest(),
+             TRIG_PARTS: marks}
+    (out / NQUADS).write_bytes(data)
+    (out / TRIG).write_bytes(b"".join(pieces))
+    (out / INFO).write_text(json.dumps(info))
+    write_outputs(result, out, inputs=inputs_digest(), previous=previous)
+    assert "splice TriG" not in result.timings
+    assert (out / NQUADS).read_bytes() == (built[1] / NQUADS).read_bytes()
+    assert (out / TRIG).read_bytes() == (built[1] / TRIG).read_bytes()
 
 
 @pytest.mark.parametrize("damage", ["trig", "marks"])
