@@ -44,6 +44,25 @@ def api(endpoint):
     return create_app(f"{endpoint}/query", timeout=10)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def no_thread_left():
+    """Schemathesis runs ASGI calls on an event-loop thread it keeps until the process exits (its
+    exit hook closes it). A process with threads does not fork (sensekg.graph.forked), so every
+    build after this module in the same worker ran in one process, and test_forked failed where
+    it came after this module. The hook is run here, and the threads must be gone."""
+    import threading
+    import time
+
+    from schemathesis.python import asgi
+
+    yield
+    asgi._shutdown()
+    deadline = time.monotonic() + 15
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert threading.active_count() == 1, [thread.name for thread in threading.enumerate()]
+
+
 # The description does not depend on the endpoint, so it is read from an app that never queries it;
 # the cases are sent to the app on the real server. (schemathesis.pytest.from_fixture would defer the
 # loading to the fixture, but its node renaming fails on pytest 9.2, which no longer has Node._nodeid.)
