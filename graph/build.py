@@ -679,14 +679,13 @@ def splice_trig(result: BuildResult, previous: Previous, out: Path, replaced: di
         old = (out / TRIG).read_bytes()
         if hashlib.sha256(old).hexdigest() == replaced.get(TRIG_SHA):
             pieces, marks = trigblocks.splice(previous.text.data, old, replaced.get(TRIG_PARTS), result.text.data,
-                                              result.text.edits or [], rdfio.PREFIXES)
+                                              result.text.edits, rdfio.PREFIXES)
             with target.open("wb") as stream:
                 stream.writelines(pieces)
             return marks
     except (OSError, ValueError):
         pass
-    with (target.with_name(NQUADS)).open("rb") as source, target.open("wb") as stream:
-        return trigblocks.convert(source.read, stream.write, rdfio.PREFIXES)
+    return rdfio.convert_in_parts(target.with_name(NQUADS), target)
 
 
 def _write_rest(result: BuildResult, folder: Path, out: Path, trig: rdfio.Conversion | None,

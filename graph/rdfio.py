@@ -128,6 +128,13 @@ except OSError as exc:
 """
 
 
+def convert_in_parts(source: Path, target: Path) -> list[list[int]]:
+    """The N-Quads file ``source`` written as the TriG file ``target`` in this process, part by
+    part (:func:`.trigblocks.convert`); the parts' marks."""
+    with source.open("rb") as nquads, target.open("wb") as trig:
+        return trigblocks.convert(nquads.read, trig.write, PREFIXES)
+
+
 class Conversion:
     """``source`` serialised again as ``target`` (formats by suffix, as in :data:`FORMATS`) by
     pyoxigraph in a child process, one quad at a time, while this one goes on: parsing and
@@ -190,8 +197,7 @@ class Conversion:
         # no child, or it could not run (pyoxigraph missing there, a signal): here, the same bytes
         self.done_here = True
         if self.parts:
-            with self.source.open("rb") as source, self.target.open("wb") as target:
-                self.marks = trigblocks.convert(source.read, target.write, PREFIXES)
+            self.marks = convert_in_parts(self.source, self.target)
             return
         write(ox.parse(path=str(self.source), format=FORMATS[self.source.suffix[1:]]), self.target,
               self.target.suffix[1:])

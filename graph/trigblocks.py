@@ -38,11 +38,20 @@ def _graph(line: bytes) -> ox.NamedNode | ox.BlankNode | ox.DefaultGraph | None:
     return None
 
 
+def _other_graphs(before: bytes, line: bytes) -> bool:
+    """Whether N-Quads ``line`` is in another graph than the line ``before`` it. Two lines ending
+    in the same term are taken to be in one graph (a split missed is harmless), and so is a line
+    with no quad (blank, or a comment); the graphs are parsed only where the last terms differ."""
+    if line[line.rfind(b" ", 0, len(line) - 3):] == before[before.rfind(b" ", 0, len(before) - 3):]:
+        return False
+    graph, before_it = _graph(line), _graph(before)
+    return graph is not None and before_it is not None and graph != before_it
+
+
 def part_end(data: bytes, at: int) -> tuple[int | None, int]:
     """The first offset past 0, at or after ``at``, starting a line of ``data`` whose graph is
-    not the graph of the line before it (None when its complete lines hold none), and where a
-    later search may go on from. Two lines ending in the same term are taken to be in one graph
-    (a split missed is harmless); their graphs are parsed only where those terms differ."""
+    not the graph of the line before it (:func:`_other_graphs`; None when its complete lines hold
+    none), and where a later search may go on from."""
     start = data.find(b"\n", max(at, 1) - 1) + 1
     if start == 0:
         return None, at
@@ -53,10 +62,8 @@ def part_end(data: bytes, at: int) -> tuple[int | None, int]:
         if end == 0:
             return None, before + 1  # ``start`` begins a line not yet complete
         line = data[start:end]
-        if line[line.rfind(b" ", 0, len(line) - 3):] != previous[previous.rfind(b" ", 0, len(previous) - 3):]:
-            graph, before_it = _graph(line), _graph(previous)
-            if graph is not None and before_it is not None and graph != before_it:
-                return start, start
+        if _other_graphs(previous, line):
+            return start, start
         before, start, previous = start, end, line
 
 
@@ -116,9 +123,7 @@ def _starts_part(nquads: bytes, trig: bytes, at: int, trig_at: int, prefixes: di
     if not (0 < at < len(nquads) and 0 < trig_at < len(trig) and nquads[at - 1] == 10 and trig[trig_at - 1] == 10):
         return False
     line = nquads[at:nquads.find(b"\n", at) + 1]
-    before = nquads[nquads.rfind(b"\n", 0, at - 1) + 1:at]
-    graph, before_it = _graph(line), _graph(before)
-    if graph is None or before_it is None or graph == before_it:
+    if not _other_graphs(nquads[nquads.rfind(b"\n", 0, at - 1) + 1:at], line):
         return False
     own = trig_of(line, prefixes, False)
     own = own[:own.rindex(b" .\n")]  # its triple without its end (the part's next triple may follow with ; or ,)
