@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -253,12 +254,21 @@ def union_lines(nquads: Iterable[bytes]) -> Iterator[bytes]:
 
 def fill_from_nquads(target: ox.Store, nquads: Path) -> ox.Store:
     """:func:`fill` from a build's N-Quads file: the graphs bulk-loaded from it, and the union
-    from :func:`union_lines`. RocksDB's bulk loader parses both without holding Python's lock."""
-    target.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    with nquads.open("rb") as stream:
-        union = b"".join(union_lines(stream))
-    if union:
-        target.bulk_load(union, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph())
+    from :func:`union_lines`, the two at once. RocksDB's bulk loader parses without holding
+    Python's lock; on two cores it parses on one thread and sorts the indexes of a batch under
+    a million quads on one more, so the graphs, then the union, kept one core idle most of the
+    time (1.6 s of 4.5 at 1x). Both write the same terms' strings (the same key and value) and
+    ingest their files atomically, so the store is the one the two loads make in turn.
+
+    ``lenient``: the file is the build's own, its terms written from pyoxigraph's, so checking
+    its IRIs again is spared."""
+    with ThreadPoolExecutor(1, thread_name_prefix="sensekg-graphs") as pool:
+        graphs = pool.submit(target.bulk_load, path=str(nquads), format=ox.RdfFormat.N_QUADS, lenient=True)
+        with nquads.open("rb") as stream:
+            union = b"".join(union_lines(stream))
+        if union:  # a failure here leaves the pool waiting for the graphs' load before it is raised
+            target.bulk_load(union, format=ox.RdfFormat.N_TRIPLES, to_graph=ox.DefaultGraph(), lenient=True)
+        graphs.result()
     return target
 
 

@@ -363,3 +363,27 @@ def test_labels_looked_up_in_the_lines_are_those_of_the_whole_table(built):
                      for line in lines)
     assert LineLabels(renamed, lines).get(sensecore) == "SenseCore, renamed"
     assert LineLabels([], lines).get(sensecore) == "SenseCore"
+
+
+@pytest.mark.parametrize("failing", ["graphs", "union"])
+def test_a_failed_load_of_the_graphs_or_the_union_is_raised_after_both_ended(tmp_path, built, failing):
+    """The graphs and their union are loaded at once (``rdfio.fill_from_nquads``): whichever
+    fails, its error is raised, and only once the other load has ended (the store is closed and
+    its folder removed after it, so no load may still be writing there)."""
+    import threading
+
+    good = (built[1] / NQUADS).read_bytes()
+    # a literal for a graph name breaks the graphs only (its union line is a good triple); a
+    # triple with no graph is a good quad, and cutting off its "graph" breaks the union only
+    bad = b'<urn:a> <urn:b> <urn:c> "g" .\n' if failing == "graphs" else b"<urn:a> <urn:b> <urn:c> .\n"
+    nquads = tmp_path / "bad.nq"
+    nquads.write_bytes(good + bad)
+    store = ox.Store(str(tmp_path / "store"))
+    with pytest.raises(SyntaxError):
+        rdfio.fill_from_nquads(store, nquads)
+    assert not [t for t in threading.enumerate() if t.name.startswith("sensekg-graphs")]
+    # the other load went to its end: the graphs' quads, or the union's triples, are all in
+    count = "SELECT (COUNT(*) AS ?n) WHERE { %s }"
+    held = store.query(count % ("?s ?p ?o" if failing == "graphs" else "GRAPH ?g { ?s ?p ?o }"))
+    assert int(next(iter(held))["n"].value) == (len({line.rsplit(b" ", 2)[0] for line in (good + bad).splitlines()})
+                                                if failing == "graphs" else len(good.splitlines()))
