@@ -22,8 +22,8 @@ Pairs (A against B, the ratio A/B taken pair by pair, then its median):
 4. ``build --force --fresh`` then ``validate --full``, the cold run of issue 18's first target,
    against pyoxigraph's own load of the build's TriG into a fresh RocksDB store with its union
    as the default graph, the plain way (parsed, then `bulk_extend`): what a user's own load of
-   the build costs. (It was the floor until the build loaded the graphs and the union at once.) Then the target's
-   command as the issue writes it, ``build --force`` then ``validate`` on a build folder that
+   the build costs. (It was the floor until the build loaded the graphs and the union at once.)
+   Then the target's command as the issue writes it, ``build --force`` then ``validate`` on a build folder that
    holds a build of the same inputs (its store updated, its validation results reused), against
    the same load.
 5. With ``--against EXE``: the curator's loop with this checkout's sensekg against the same
