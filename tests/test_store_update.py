@@ -387,3 +387,24 @@ def test_a_failed_load_of_the_graphs_or_the_union_is_raised_after_both_ended(tmp
     held = store.query(count % ("?s ?p ?o" if failing == "graphs" else "GRAPH ?g { ?s ?p ?o }"))
     assert int(next(iter(held))["n"].value) == (len({line.rsplit(b" ", 2)[0] for line in (good + bad).splitlines()})
                                                 if failing == "graphs" else len(good.splitlines()))
+
+
+@given(st.lists(st.binary(max_size=40), max_size=30), st.lists(st.integers(1, 50), min_size=1, max_size=20))
+def test_the_lines_reader_gives_the_lines_joined_whatever_the_reads(lines, sizes):
+    """The union is bulk-loaded from a file-like reader making its lines as they are read;
+    whatever sizes the loader reads, it gets the lines' bytes in order, then the end."""
+    reader, got = rdfio.LinesReader(lines), []
+    for size in sizes * 100:
+        chunk = reader.read(size)
+        if not chunk:
+            break
+        assert len(chunk) <= size
+        got.append(chunk)
+    assert b"".join(got) == b"".join(lines)[:sum(len(c) for c in got)]
+    assert b"".join(got) + reader.read() == b"".join(lines)
+
+
+def test_an_empty_n_quads_file_fills_an_empty_store(tmp_path):
+    nquads = tmp_path / "empty.nq"
+    nquads.write_bytes(b"")
+    assert len(rdfio.fill_from_nquads(ox.Store(), nquads)) == 0
