@@ -408,3 +408,14 @@ def test_an_empty_n_quads_file_fills_an_empty_store(tmp_path):
     nquads = tmp_path / "empty.nq"
     nquads.write_bytes(b"")
     assert len(rdfio.fill_from_nquads(ox.Store(), nquads)) == 0
+
+
+def test_a_large_n_quads_file_loads_the_graphs_and_the_union_in_turn_into_the_same_store(tmp_path, built, monkeypatch):
+    """Above ``rdfio.AT_ONCE`` bytes the two loads run one after the other (at once, they held
+    1.6 times the memory for 0.91 of the time at 10x); the store is the same."""
+    nquads = built[1] / NQUADS
+    at_once = rdfio.fill_from_nquads(ox.Store(), nquads)
+    monkeypatch.setattr(rdfio, "AT_ONCE", 0)
+    monkeypatch.setattr(rdfio, "ThreadPoolExecutor", None)  # not reached in turn
+    in_turn = rdfio.fill_from_nquads(ox.Store(), nquads)
+    assert contents(in_turn) == contents(at_once)
