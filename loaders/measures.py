@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 from pathlib import Path
 
 from rdflib import RDF, RDFS, SKOS, Literal, URIRef
@@ -39,10 +39,20 @@ def slug(label: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", label.casefold()).strip("-")[:80]
 
 
-@cache
 def curated_measures(folder: Path | None = None) -> dict[str, Measure]:
-    """The measures scheme of ``data/measures.toml``, by the key of each label and alias."""
+    """The measures scheme of ``data/measures.toml``, by the key of each label and alias; read
+    again when the file changed (a notebook's second build after an edit saw the first's)."""
     path = (folder or data_dir()) / "measures.toml"
+    try:
+        found = path.stat()
+        version = (found.st_mtime_ns, found.st_size, found.st_ino)
+    except OSError:
+        version = None  # read_toml says what is wrong with it
+    return _curated_measures(path, version)
+
+
+@lru_cache(maxsize=8)
+def _curated_measures(path: Path, version: tuple[int, int, int] | None) -> dict[str, Measure]:
     data, _ = read_toml(path)
     by_key: dict[str, Measure] = {}
     for measure_id, body in data.items():

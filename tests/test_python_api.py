@@ -173,3 +173,22 @@ def test_python_dash_m_runs_the_command_line(built):
     diff = subprocess.run([sys.executable, "-m", "sensekg.graph.cli", "diff", str(built[1]), str(built[1])],
                           capture_output=True, text=True, timeout=300)
     assert diff.returncode == 0 and "No such command" not in diff.stderr, diff.stderr
+
+
+def test_a_second_build_in_the_same_process_reads_the_measures_as_edited(tmp_path):
+    """A notebook edits ``measures.toml`` between two builds: the second build's measures are the
+    file's new ones (they were kept, by folder, from the first read for the process's life)."""
+    import shutil
+
+    from sensekg.loaders.datafiles import data_dir
+    from sensekg.loaders.measures import curated_measures, label_key
+
+    data = tmp_path / "data"
+    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    measures = data / "measures.toml"
+    text = measures.read_text(encoding="utf-8")
+    wording = "Income from contracts with customers in the period, as reported under IFRS."
+    assert wording in text
+    assert curated_measures(data)[label_key("Revenue")].definition == wording
+    measures.write_text(text.replace(wording, "Reworded."), encoding="utf-8")
+    assert curated_measures(data)[label_key("Revenue")].definition == "Reworded."
