@@ -52,6 +52,8 @@ from .buildio import (
     file_sha256,
     is_build,
     read_info,
+    recycled,
+    spare_path,
     store_digests,
     write_build,
 )
@@ -599,18 +601,19 @@ def fill_store(target: Path, nquads: Path) -> None:
     del persisted
 
 
-def write_text(text: SortedText, path: Path) -> str:
-    """The build's N-Quads made already (see ``BuildResult.text``), written; their SHA-256, taken
-    in a thread meanwhile (hashing and writing do not hold Python's lock), and their lines
-    counted (for the build's record) while the two run."""
+def write_text(text: SortedText, path: Path, spare: Path | None = None) -> str:
+    """The build's N-Quads made already (see ``BuildResult.text``), written (over ``spare``, see
+    ``buildio.recycled``); their SHA-256, taken in a thread meanwhile (hashing and writing do
+    not hold Python's lock), and their lines counted (for the build's record) while the two run."""
     with ThreadPoolExecutor(1, thread_name_prefix="sensekg-sha") as pool:
         digest = pool.submit(lambda: hashlib.sha256(text.data).hexdigest())
-        path.write_bytes(text.data)
+        with recycled(path, spare) as stream:
+            stream.write(text.data)
         len(text)
         return digest.result()
 
 
-def write_nquads(lines: list[str], path: Path, previous: Previous | None = None) -> str:
+def write_nquads(lines: list[str], path: Path, previous: Previous | None = None, spare: Path | None = None) -> str:
     """The build's N-Quads: its lines, each ended by " .", the bytes pyoxigraph's N-Quads
     serialiser writes for the same quads; returns their SHA-256, taken as they are written
     rather than by reading the 88 MB back. Written :data:`BLOCK` lines at a time: joined whole,
@@ -620,7 +623,7 @@ def write_nquads(lines: list[str], path: Path, previous: Previous | None = None)
     digest = hashlib.sha256()
 
     def blocks() -> Iterator[tuple[int, bytes]]:
-        with path.open("wb") as stream:
+        with recycled(path, spare) as stream:
             for start, data in nquads_blocks(lines):
                 digest.update(data)
                 stream.write(data)
@@ -654,11 +657,11 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
         try:
             with _timed(result.timings, "write N-Quads", progress):
                 if result.text is not None:  # made from the replaced build's, with what changed since
-                    nquads_sha = write_text(result.text, folder / NQUADS)
+                    nquads_sha = write_text(result.text, folder / NQUADS, spare_path(out.absolute()))
                     if previous is not None and previous.sha256 == result.recalled_from:
                         previous.record(result.text, *result.line_changes)
                 else:
-                    nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
+                    nquads_sha = write_nquads(result.lines, folder / NQUADS, previous, spare_path(out.absolute()))
             if trig is not None:
                 trig.end()
             _write_rest(result, folder, out, trig, progress, previous, reuse_store, replaced,

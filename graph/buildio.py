@@ -31,6 +31,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from sensekg.loaders.errors import CorruptStore, InUse, NotFound, Refused, about
 
@@ -219,6 +220,48 @@ def _mode_for(out: Path) -> int:
     return 0o777 & ~umask
 
 
+def spare_path(out: Path) -> Path:
+    """Where the N-Quads of the build ``out`` replaced are kept, beside it, for the next build to
+    write its own over (:func:`recycled`)."""
+    return out.parent / f".{out.name}.sensekg-spare.nq"
+
+
+def _own_file(found: os.stat_result) -> bool:
+    """A regular file of this user's with one link: one sensekg may write over."""
+    return stat.S_ISREG(found.st_mode) and found.st_nlink == 1 and found.st_uid == os.getuid()
+
+
+@contextlib.contextmanager
+def recycled(path: Path, spare: Path | None) -> Iterator[BinaryIO]:
+    """``path``, a new file in a staging folder, opened to be written whole and cut at the end of
+    what was written; made of ``spare`` (see :func:`spare_path`) when there is one.
+
+    Writing 88 MB into a new file took 0.02 to 0.96 s on the virtual machine this was measured
+    on, where writing over a file's own cached pages took 0.02 s every time: new pages, not
+    the bytes, cost the time (the rebuild's `write N-Quads` went from 0.07-0.84 s to 0.07-0.08).
+    Only a regular file of this user's with one link is taken; anything else there (a link, a
+    folder) is left where it is, and a new file made. A file already at ``path`` is written
+    into instead: a child process converting it to TriG as it is written has it open."""
+    stream = path.open("wb") if path.exists() else None  # made for a reader following it (rdfio.Conversion)
+    with contextlib.suppress(OSError):
+        if stream is None and spare is not None and _own_file(os.lstat(spare)):
+            os.replace(spare, path)
+            try:  # checked again once moved, without following a link: it may have changed meanwhile
+                handle = os.open(path, os.O_RDWR | os.O_NOFOLLOW)
+                if _own_file(os.fstat(handle)):
+                    stream = os.fdopen(handle, "r+b")
+                else:
+                    os.close(handle)
+            finally:
+                if stream is None:
+                    os.replace(path, spare)  # put back, untouched
+    if stream is None:
+        stream = path.open("xb")  # fails, rather than writes through, if something is still there
+    with stream:
+        yield stream
+        stream.truncate()
+
+
 def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] = ()) -> None:
     """Run ``writer`` on a fresh staging folder, then swap it in for ``out``.
 
@@ -251,6 +294,8 @@ def write_build(out: Path, writer: Callable[[Path], None], keep: Iterable[Path] 
             if out.exists():
                 os.replace(out, aside)
             os.replace(staging, out)
+            with contextlib.suppress(OSError):  # the replaced N-Quads, for the next build to write over
+                os.replace(aside / NQUADS, spare_path(out))
             shutil.rmtree(aside, ignore_errors=True)
         finally:
             if staging.exists():
