@@ -613,7 +613,7 @@ def write_text(text: SortedText, path: Path, spare: Path | None = None) -> str:
         return digest.result()
 
 
-def write_nquads(lines: list[str], path: Path, previous: Previous | None = None, spare: Path | None = None) -> str:
+def write_nquads(lines: list[str], path: Path, previous: Previous | None = None) -> str:
     """The build's N-Quads: its lines, each ended by " .", the bytes pyoxigraph's N-Quads
     serialiser writes for the same quads; returns their SHA-256, taken as they are written
     rather than by reading the 88 MB back. Written :data:`BLOCK` lines at a time: joined whole,
@@ -623,7 +623,7 @@ def write_nquads(lines: list[str], path: Path, previous: Previous | None = None,
     digest = hashlib.sha256()
 
     def blocks() -> Iterator[tuple[int, bytes]]:
-        with recycled(path, spare) as stream:
+        with path.open("wb") as stream:
             for start, data in nquads_blocks(lines):
                 digest.update(data)
                 stream.write(data)
@@ -657,11 +657,13 @@ def write_outputs(result: BuildResult, out: Path, progress: Callable[[str], None
         try:
             with _timed(result.timings, "write N-Quads", progress):
                 if result.text is not None:  # made from the replaced build's, with what changed since
-                    nquads_sha = write_text(result.text, folder / NQUADS, spare_path(out.absolute()))
+                    # over the replaced build's N-Quads, unless the TriG's child follows the file made for it
+                    spare = None if trig is not None else spare_path(out.absolute())
+                    nquads_sha = write_text(result.text, folder / NQUADS, spare)
                     if previous is not None and previous.sha256 == result.recalled_from:
                         previous.record(result.text, *result.line_changes)
                 else:
-                    nquads_sha = write_nquads(result.lines, folder / NQUADS, previous, spare_path(out.absolute()))
+                    nquads_sha = write_nquads(result.lines, folder / NQUADS, previous)
             if trig is not None:
                 trig.end()
             _write_rest(result, folder, out, trig, progress, previous, reuse_store, replaced,
