@@ -50,7 +50,7 @@ def test_build_validate_is_the_build_then_its_validation(runner, built, tmp_path
     result = runner.invoke(main, ["build", "-q", "--force", "--validate", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert result.output.index("Built ") < result.output.index("The graph conforms to the shapes.")
-    assert re.search(r"validated \d+ of \d+ subjects with shifty", result.output)
+    assert re.search(r"validated \d+ of \d+ subjects with shacl-engine", result.output)
     again = runner.invoke(main, ["validate", "--graph", str(out)])
     assert again.exit_code == 0 and re.search(r"validated 0 of (\d+) subjects .*\(\1 unchanged", again.output)
 

@@ -314,9 +314,10 @@ def _build(reports: str | Path | None, out: str | Path, data: str | Path | None,
     return BuildOutcome(out, False, result, changes)
 
 
-def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", jobs: int | None = None,
+def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str | None = None, jobs: int | None = None,
              full: bool = False, progress: Callable[[int, int], None] | None = None):
-    """Validate the build against the SHACL shapes with ``engine`` (``shifty`` or ``pyshacl``).
+    """Validate the build against the SHACL shapes with ``engine`` (``shacl-engine``, the default,
+    ``shifty`` or ``pyshacl``; see ``sensekg.graph.validate.ENGINES``).
     Only the subjects changed since the last run are validated again unless ``full``. Returns a
     ``ValidationReport``: ``.conforms``, ``.violations``, and ``str()`` of
     ``sensekg.graph.validate.format_report`` for the readable form."""
@@ -335,11 +336,19 @@ def validate(build_dir: str | Path = DEFAULT_BUILD, *, engine: str = "shifty", j
         read_info,
         resolve_graph_path,
     )
-    from sensekg.graph.validate import cache_path, validate_changes, validate_nquads, validate_trig
+    from sensekg.graph.validate import (
+        DEFAULT_ENGINE,
+        ENGINES,
+        cache_path,
+        validate_changes,
+        validate_nquads,
+        validate_trig,
+    )
     from sensekg.loaders.errors import CorruptStore
 
-    if engine not in ("shifty", "pyshacl"):
-        raise InputError(f"engine {engine!r}: give shifty or pyshacl")
+    engine = engine or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        raise InputError(f"engine {engine!r}: give one of {', '.join(ENGINES)}")
     trig = resolve_graph_path(build_dir)
     folder = trig.parent
     # the build's N-Quads hold the TriG's quads and are read several times faster; only when both
