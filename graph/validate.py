@@ -55,9 +55,6 @@ ENGINES = ("shacl-engine", "shifty", "pyshacl")
 DISTRIBUTIONS = {"shacl-engine": "shacl", "shifty": "pyshifty", "pyshacl": "pyshacl"}  # what PyPI calls them
 DEFAULT_ENGINE = "shacl-engine"
 PARTITION_TRIPLES = 40_000
-# Up to this many bytes of N-Triples (about 800,000 triples; 60 MB at 1x) a compiled engine
-# validates the union in one call, begun at once, while the subjects' digests are worked out
-WHOLE_BYTES = 128 << 20
 CACHE_FORMAT = "sensekg-validation/2"  # 2: the digests as one string, and the count of subjects
 
 
@@ -198,19 +195,22 @@ class _Part:
     digests: list[str] = field(default_factory=list)  # of each subject, in the same order
 
 
-def _subject_runs(path: Path) -> Iterator[tuple[bytes, list[bytes]]]:
-    """(subject, its lines) from an N-Triples file in which each subject's lines are adjacent."""
-    current, lines = None, []
+def _subject_runs(path: Path, checked: set[bytes]) -> Iterator[tuple[bytes, list[bytes], list[bytes]]]:
+    """(subject, its lines, the objects it names through a predicate in ``checked``) from an
+    N-Triples file in which each subject's lines are adjacent."""
+    current, lines, named = None, [], []
     with path.open("rb") as stream:
         for line in stream:
-            subject = line.split(b" ", 1)[0]
+            subject, predicate, rest = line.split(b" ", 2)
             if subject != current:
                 if current is not None:
-                    yield current, lines
-                current, lines = subject, []
+                    yield current, lines, named
+                current, lines, named = subject, [], []
             lines.append(line)
+            if predicate in checked:
+                named.append(rest[:-3])
     if current is not None:
-        yield current, lines
+        yield current, lines, named
 
 
 def _context(path: Path) -> tuple[dict[bytes, list[bytes]], list[bytes]]:
@@ -297,14 +297,15 @@ def _order(v: Violation) -> tuple[str, str, str, str]:
     return str(v.focus), str(v.path), str(v.value), v.component
 
 
-def _validate_part(engine: str, data: bytes, subjects: frozenset[Node]) -> list[Violation]:
+def _n3(node: Node) -> bytes:
+    """A subject as the N-Triples line has it (an IRI or a blank node)."""
+    return node.n3().encode("utf-8")
+
+
+def _validate_part(engine: str, data: bytes, subjects: frozenset[bytes]) -> list[Violation]:
     # the nodes typed for context are validated too, without their descriptions: their own
     # partition reports on them, so only the partition's subjects are reported here
-    return [v for v in RUNNERS[engine](data) if v.focus in subjects]
-
-
-def _node(term: bytes) -> Node:
-    return from_n3(term.decode("utf-8"))
+    return [v for v in RUNNERS[engine](data) if _n3(v.focus) in subjects]
 
 
 def _dump(violation: Violation, digest: str) -> dict:
@@ -377,27 +378,25 @@ def _executor(engine: str, jobs: int) -> Executor:
 
 def validate_store(store, engine: str = DEFAULT_ENGINE, jobs: int | None = None, size: int = PARTITION_TRIPLES,
                    progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-                   reuse: bool = True, stamp: str | None = None, whole: int = WHOLE_BYTES) -> ValidationReport:
+                   reuse: bool = True, stamp: str | None = None) -> ValidationReport:
     """Validate the union of a store's graphs (its default graph); see :func:`validate_union`."""
     return validate_union(lambda path: union_of_store(store, path), engine, jobs, size, progress, cache, reuse,
-                          stamp, whole)
+                          stamp)
 
 
 def validate_trig(trig: Path, engine: str = DEFAULT_ENGINE, jobs: int | None = None, size: int = PARTITION_TRIPLES,
                   progress: Callable[[int, int], None] | None = None, cache: Path | None = None,
-                  reuse: bool = True, whole: int = WHOLE_BYTES) -> ValidationReport:
+                  reuse: bool = True) -> ValidationReport:
     """Validate the union of a TriG file's graphs; see :func:`validate_union`."""
-    return validate_union(lambda path: union_of_trig(trig, path), engine, jobs, size, progress, cache, reuse,
-                          whole=whole)
+    return validate_union(lambda path: union_of_trig(trig, path), engine, jobs, size, progress, cache, reuse)
 
 
 def validate_nquads(nquads: Path, engine: str = DEFAULT_ENGINE, jobs: int | None = None,
                     size: int = PARTITION_TRIPLES, progress: Callable[[int, int], None] | None = None,
-                    cache: Path | None = None, reuse: bool = True, stamp: str | None = None,
-                    whole: int = WHOLE_BYTES) -> ValidationReport:
+                    cache: Path | None = None, reuse: bool = True, stamp: str | None = None) -> ValidationReport:
     """Validate the union of the graphs of a build's ``sensekg.nq``; see :func:`validate_union`."""
     return validate_union(lambda path: union_of_nquads(nquads, path), engine, jobs, size, progress, cache, reuse,
-                          stamp, whole)
+                          stamp)
 
 
 STAMP = "nquads sha256"  # in the results file: the build's N-Quads the results are of
@@ -466,8 +465,8 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
             if isinstance(quad.object, ox.NamedNode) and f"<{quad.predicate.value}>" in checked:
                 context.update(_union_line(t) for t in store.quads_for_pattern(quad.object, rdf_type, None, union))
     nodes = frozenset(URIRef(s.value) for s in focus)
-    found = _validate_part(engine, b"".join(lines) + b"".join(sorted(context)) + b"".join(subclass), nodes) \
-        if lines else []
+    found = _validate_part(engine, b"".join(lines) + b"".join(sorted(context)) + b"".join(subclass),
+                           frozenset(str(s).encode("utf-8") for s in focus)) if lines else []
     results = [("", v) for _, v in kept if v.focus not in nodes] + [("", v) for v in found]
     write_cache(cache, key, set(), results, stamp, count)
     violations = sorted({v for _, v in results}, key=_order)
@@ -476,20 +475,13 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
 
 def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_ENGINE, jobs: int | None = None,
                    size: int = PARTITION_TRIPLES, progress: Callable[[int, int], None] | None = None,
-                   cache: Path | None = None, reuse: bool = True, stamp: str | None = None,
-                   whole: int = WHOLE_BYTES) -> ValidationReport:
+                   cache: Path | None = None, reuse: bool = True, stamp: str | None = None) -> ValidationReport:
     """Validate a graph partition by partition; ``write_union`` writes it as N-Triples, each
     subject's lines adjacent, to the path it is given.
 
     ``cache`` is the file of the last run's results: unless ``reuse`` is false, subjects whose
     digest is in it are not validated again. It is rewritten with this run's results (and
     ``stamp``, the SHA-256 of the build's N-Quads validated, when given).
-
-    When no result can be reused (``reuse`` false, or no results file) and the union is at most
-    ``whole`` bytes, a compiled engine validates it in one call, on a thread begun as soon as it
-    is written, while this one works out the subjects' digests for the results file: at 1x that
-    ends 0.4 s sooner than partitions, which wait for this thread to make each one. One call
-    reports what the partitions report (``tests/test_validate.py``).
     """
     if engine not in RUNNERS:
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
@@ -505,11 +497,6 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
                 raise
             raise named from exc
         with _executor(engine, jobs) as pool:
-            at_once = None  # the one call on the whole union
-            if engine != "pyshacl" and not (reuse and cache is not None and cache.exists()) \
-                    and path.stat().st_size <= whole:
-                at_once = pool.submit(RUNNERS[engine], path.read_bytes())
-            subject_digest: dict[bytes, str] = {}  # with it, each subject's
             types, subclass = _context(path)
             key = cache_key(engine, subclass)
             known, stored = read_cache(cache if reuse else None, key)
@@ -522,30 +509,24 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
                 nonlocal triples
                 data = b"".join(part.lines) + b"".join(part.context) + b"".join(subclass)
                 triples += len(part.lines)
-                nodes = [_node(s) for s in part.subjects]
-                future = pool.submit(_validate_part, engine, data, frozenset(nodes))
-                return future, dict(zip(nodes, part.digests, strict=True))  # kept only while in flight
+                future = pool.submit(_validate_part, engine, data, frozenset(part.subjects))
+                return future, dict(zip(part.subjects, part.digests, strict=True))  # kept only while in flight
 
             def merge(pending_part) -> None:
                 nonlocal done
                 future, digest_of = pending_part
-                found.extend((digest_of.get(v.focus, ""), v) for v in future.result())
+                found.extend((digest_of.get(_n3(v.focus), ""), v) for v in future.result())
                 done += 1
                 if progress:
                     progress(done, triples)
 
             pending: list = []
             part = _Part()
-            for subject, lines in _subject_runs(path):
+            for subject, lines, named in _subject_runs(path, checked_predicates):
                 subjects += 1
-                context = {typed for line in lines for s, p, rest in (line.split(b" ", 2),)
-                           if p in checked_predicates for typed in types.get(rest[:-3], ())}
+                context = {typed for value in named for typed in types.get(value, ())}
                 digest = hashlib.sha256(b"".join(sorted(lines)) + b"".join(sorted(context))).hexdigest()[:DIGEST]
                 digests.add(digest)
-                if at_once is not None:
-                    subject_digest[subject] = digest
-                    triples += len(lines)
-                    continue
                 if digest in known:
                     continue
                 checked += 1
@@ -562,11 +543,6 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
                 pending.append(finish(part))
             for future in pending:
                 merge(future)
-            if at_once is not None:
-                checked = subjects
-                found.extend((subject_digest.get(v.focus.n3().encode(), ""), v) for v in at_once.result())
-                if progress:
-                    progress(1, triples)
     found += [(d, v) for d, v in stored if d in digests]
     write_cache(cache, key, digests, found, stamp, subjects)
     violations = sorted({v for _, v in found}, key=_order)

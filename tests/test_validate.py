@@ -115,7 +115,7 @@ def found(report) -> set[tuple[str, str, str]]:
 def test_each_engine_reports_exactly_the_planted_faults(clean, engine):
     quads, expected = planted(clean)
     # a few partitions: the product named as a member is typed in another one
-    report = validate_store(store(quads), engine=engine, jobs=2, size=8_000, whole=0)
+    report = validate_store(store(quads), engine=engine, jobs=2, size=8_000)
     assert not report.conforms
     assert found(report) == expected
     assert report.checked == report.subjects  # no results kept from another run
@@ -125,31 +125,6 @@ def test_shifty_supports_every_feature_the_shapes_use():
     from sensekg.graph.validate import _shifty_validator
 
     assert _shifty_validator().diagnostics == []  # and run_shifty raises on an unsupported one
-
-
-@pytest.mark.parametrize("engine", ["shacl-engine", "shifty"])
-def test_one_call_on_the_whole_union_reports_what_the_partitions_report(clean, engine, tmp_path):
-    """A compiled engine given a small union and no results to reuse validates it in one call
-    (``WHOLE_BYTES``): the same violations, and the same results file for the next run."""
-    import json
-
-    quads, expected = planted(clean)
-    one, parts = tmp_path / "one.json", tmp_path / "parts.json"
-    whole = validate_store(store(quads), engine=engine, cache=one, reuse=False)
-    split = validate_store(store(quads), engine=engine, jobs=2, size=8_000, cache=parts, reuse=False, whole=0)
-    assert found(whole) == expected and whole.violations == split.violations
-    assert whole.subjects == split.subjects == whole.checked == split.checked
-
-    def kept(path):
-        stored = json.loads(path.read_text(encoding="utf-8"))
-        digests = stored.pop("subjects")
-        return {digests[i:i + 32] for i in range(0, len(digests), 32)}, stored
-
-    (one_digests, one_rest), (parts_digests, parts_rest) = kept(one), kept(parts)
-    assert one_digests == parts_digests and len(one_digests) > 4_000
-    assert sorted(map(str, one_rest.pop("violations"))) == sorted(map(str, parts_rest.pop("violations")))
-    assert one_rest == parts_rest
-    assert validate_store(store(quads), engine=engine, cache=one).checked == 0  # the next run reuses them all
 
 
 def test_shacl_engine_compiles_every_shape():
@@ -173,7 +148,7 @@ def test_shacl_engine_compiles_every_shape():
 
 def test_every_engine_accepts_the_clean_slice(clean):
     for engine in ENGINES:
-        report = validate_store(store(clean), engine=engine, size=8_000, whole=0)  # class-checked values typed elsewhere
+        report = validate_store(store(clean), engine=engine, size=8_000)  # class-checked values typed elsewhere
         assert report.conforms and not report.violations, (engine, report.violations[:3])
 
 
@@ -228,8 +203,8 @@ def test_the_build_n_quads_give_the_union_the_store_gives(clean, tmp_path):
     quads, expected = planted(clean)
     nquads = tmp_path / "sensekg.nq"
     rdfio.write(sorted(quads, key=str), nquads, "nq")  # as the build writes it
-    report = validate_nquads(nquads, jobs=2, size=8_000, whole=0)
-    whole = validate_store(store(quads), jobs=2, size=8_000, whole=0)
+    report = validate_nquads(nquads, jobs=2, size=8_000)
+    whole = validate_store(store(quads), jobs=2, size=8_000)
     assert found(report) == expected and report.violations == whole.violations
     assert report.subjects == whole.subjects
 
@@ -334,7 +309,7 @@ def test_the_engines_agree_on_random_faults(clean, seed):
     """Beyond the planted faults, one of each kind: random ones, 60 at a time, in a slice of the
     real graph. The compiled engines must report the same results as pySHACL, value and all."""
     quads = mutated(clean, seed)
-    reports = {engine: validate_store(store(quads), engine=engine, jobs=2, size=8_000, whole=0) for engine in ENGINES}
+    reports = {engine: validate_store(store(quads), engine=engine, jobs=2, size=8_000) for engine in ENGINES}
     def value(v) -> str:  # a blank node's label is each engine's own
         return "_:" if isinstance(v.value, BNode) else str(v.value)
 
