@@ -51,8 +51,8 @@ from rdflib.util import from_n3
 from sensekg.loaders.errors import about
 from sensekg.loaders.vocab import PROV, SK, ontology_text
 
-ENGINES = ("shacl-engine", "shifty", "pyshacl")
-DISTRIBUTIONS = {"shacl-engine": "shacl", "shifty": "pyshifty", "pyshacl": "pyshacl"}  # what PyPI calls them
+DISTRIBUTIONS = {"shacl-engine": "shacl", "shifty": "pyshifty", "pyshacl": "pyshacl"}  # each engine's, on PyPI
+ENGINES = tuple(DISTRIBUTIONS)
 DEFAULT_ENGINE = "shacl-engine"
 PARTITION_TRIPLES = 40_000
 CACHE_FORMAT = "sensekg-validation/2"  # 2: the digests as one string, and the count of subjects
@@ -316,11 +316,8 @@ def _dump(violation: Violation, digest: str) -> dict:
 
 
 def _load(item: dict) -> tuple[str, Violation]:
-    def term(key: str) -> Node | None:
-        return from_n3(item[key]) if item.get(key) is not None else None
-
-    return item["digest"], Violation(term("focus"), term("path"), term("value"), str(item["message"]),
-                                     str(item["severity"]), str(item.get("component", "")))
+    return item["digest"], Violation(_term(item.get("focus")), _term(item.get("path")), _term(item.get("value")),
+                                     str(item["message"]), str(item["severity"]), str(item.get("component", "")))
 
 
 def cache_key(engine: str, subclass: list[bytes]) -> str:
@@ -464,10 +461,10 @@ def validate_changes(store, changed: dict, stamp: str, engine: str = DEFAULT_ENG
             lines.append(_union_line(quad))
             if isinstance(quad.object, ox.NamedNode) and f"<{quad.predicate.value}>" in checked:
                 context.update(_union_line(t) for t in store.quads_for_pattern(quad.object, rdf_type, None, union))
-    nodes = frozenset(URIRef(s.value) for s in focus)
-    found = _validate_part(engine, b"".join(lines) + b"".join(sorted(context)) + b"".join(subclass),
-                           frozenset(str(s).encode("utf-8") for s in focus)) if lines else []
-    results = [("", v) for _, v in kept if v.focus not in nodes] + [("", v) for v in found]
+    nodes = frozenset(str(s).encode("utf-8") for s in focus)  # as the lines have them
+    found = _validate_part(engine, b"".join(lines) + b"".join(sorted(context)) + b"".join(subclass), nodes) \
+        if lines else []
+    results = [("", v) for _, v in kept if _n3(v.focus) not in nodes] + [("", v) for v in found]
     write_cache(cache, key, set(), results, stamp, count)
     violations = sorted({v for _, v in results}, key=_order)
     return ValidationReport(not violations, violations, count, len(focus))
@@ -496,30 +493,30 @@ def validate_union(write_union: Callable[[Path], None], engine: str = DEFAULT_EN
             if named is None:
                 raise
             raise named from exc
+        types, subclass = _context(path)
+        key = cache_key(engine, subclass)
+        known, stored = read_cache(cache if reuse else None, key)
+        checked_predicates = {p.encode() for p in class_checked_predicates()}
+        digests: set[str] = set()
+        found: list[tuple[str, Violation]] = []
+        subjects = checked = done = triples = 0
+
+        def finish(part: _Part):
+            nonlocal triples
+            data = b"".join(part.lines) + b"".join(part.context) + b"".join(subclass)
+            triples += len(part.lines)
+            future = pool.submit(_validate_part, engine, data, frozenset(part.subjects))
+            return future, dict(zip(part.subjects, part.digests, strict=True))  # kept only while in flight
+
+        def merge(pending_part) -> None:
+            nonlocal done
+            future, digest_of = pending_part
+            found.extend((digest_of.get(_n3(v.focus), ""), v) for v in future.result())
+            done += 1
+            if progress:
+                progress(done, triples)
+
         with _executor(engine, jobs) as pool:
-            types, subclass = _context(path)
-            key = cache_key(engine, subclass)
-            known, stored = read_cache(cache if reuse else None, key)
-            checked_predicates = {p.encode() for p in class_checked_predicates()}
-            digests: set[str] = set()
-            found: list[tuple[str, Violation]] = []
-            subjects = checked = done = triples = 0
-
-            def finish(part: _Part):
-                nonlocal triples
-                data = b"".join(part.lines) + b"".join(part.context) + b"".join(subclass)
-                triples += len(part.lines)
-                future = pool.submit(_validate_part, engine, data, frozenset(part.subjects))
-                return future, dict(zip(part.subjects, part.digests, strict=True))  # kept only while in flight
-
-            def merge(pending_part) -> None:
-                nonlocal done
-                future, digest_of = pending_part
-                found.extend((digest_of.get(_n3(v.focus), ""), v) for v in future.result())
-                done += 1
-                if progress:
-                    progress(done, triples)
-
             pending: list = []
             part = _Part()
             for subject, lines, named in _subject_runs(path, checked_predicates):

@@ -175,16 +175,12 @@ def test_python_dash_m_runs_the_command_line(built):
     assert diff.returncode == 0 and "No such command" not in diff.stderr, diff.stderr
 
 
-def test_a_second_build_in_the_same_process_reads_the_measures_as_edited(tmp_path):
+def test_a_second_build_in_the_same_process_reads_the_measures_as_edited(data_copy):
     """A notebook edits ``measures.toml`` between two builds: the second build's measures are the
     file's new ones (they were kept, by folder, from the first read for the process's life)."""
-    import shutil
-
-    from sensekg.loaders.datafiles import data_dir
     from sensekg.loaders.measures import curated_measures, label_key
 
-    data = tmp_path / "data"
-    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+    data = data_copy
     measures = data / "measures.toml"
     text = measures.read_text(encoding="utf-8")
     wording = "Income from contracts with customers in the period, as reported under IFRS."

@@ -13,7 +13,6 @@ import pytest
 
 import sensekg
 from sensekg.graph.buildio import INFO, NQUADS, recycled, spare_path
-from sensekg.loaders.datafiles import data_dir
 
 REWORDED = "Income from contracts with customers in the period, as reported under IFRS."
 
@@ -27,10 +26,9 @@ def recorded(out) -> str:
 
 
 @pytest.fixture
-def setup(tmp_path, built):
-    out, data = tmp_path / "build", tmp_path / "data"
+def setup(tmp_path, built, data_copy):
+    out, data = tmp_path / "build", data_copy
     shutil.copytree(built[1], out)
-    shutil.copytree(data_dir(), data, ignore=shutil.ignore_patterns("__pycache__", "*.py"))
     measures = data / "measures.toml"
     original = measures.read_text(encoding="utf-8")
     assert REWORDED in original
